@@ -1,0 +1,235 @@
+//! The command line: every clap type of `pinset`, and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  pinset init shop --ip 192.168.1.10 --ip fd00::10     create a site with a private CA
+  pinset pin --site shop                               the pins apps should carry
+  pinset issue client till-1 --site shop               a client certificate for mutual TLS
+  pinset inspect shop/pki/servers/server/cert.pem      what a certificate says
+  pinset pin cert.pem --format okhttp                  pins of any file, in OkHttp's form";
+
+/// Trustworthy TLS for apps that reach on-site servers by IP address.
+#[derive(Debug, Parser)]
+#[command(name = "pinset", version, about, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a site: pinset.toml, a private CA (or a self-signed identity), the first
+    /// server certificate, and standby keys whose pins apps ship from day one.
+    #[command(after_help = "Examples:
+  pinset init shop --ip 192.168.1.10 --ip fd00::10
+  pinset init --self-signed --ip 10.0.0.5 --dns hub.local
+  pinset init clinic --ip 192.168.0.2 --pin leaf")]
+    Init(InitArgs),
+    /// Issue a server certificate (new addresses) or a client certificate (mutual TLS).
+    #[command(subcommand)]
+    Issue(IssueCommand),
+    /// Print SPKI pins of certificates, keys, CSRs and PKCS#12 files, or the pins apps
+    /// should carry for the site.
+    #[command(after_help = "Examples:
+  pinset pin                                 the site's pins for apps (active, standby)
+  pinset pin chain.pem                       one line per certificate of the bundle
+  pinset pin key.pem --format okhttp         sha256/<b64>, as OkHttp's CertificatePinner takes
+  pinset pin cert.pem --cert-sha256          whole-certificate fingerprints (not pins)
+  openssl s_client ... | pinset pin -        from standard input")]
+    Pin(PinArgs),
+    /// Show what a certificate (or every certificate of a chain) says.
+    #[command(after_help = "Examples:
+  pinset inspect pki/servers/server/cert.pem
+  pinset inspect chain.pem --json")]
+    Inspect(InspectArgs),
+}
+
+/// Where the site is.
+#[derive(Debug, Args)]
+pub struct SiteArg {
+    /// The site folder [default: $PINSET_SITE, else the current folder].
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+}
+
+/// Addresses and certificate options of a server identity.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// An IP address clients dial (IPv4 or IPv6); repeatable.
+    #[arg(long = "ip", value_name = "ADDRESS")]
+    pub ips: Vec<String>,
+    /// A DNS name clients dial (wildcards and .local names allowed); repeatable.
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// Key algorithm.
+    #[arg(long, value_name = "TYPE", default_value = "p256", value_parser = key_types())]
+    pub key_type: String,
+    /// Validity in days (Apple rejects server certificates over 825 days).
+    #[arg(long, value_name = "N", default_value_t = 397)]
+    pub days: u32,
+    /// Allow a server certificate longer than Apple's 825 days.
+    #[arg(long)]
+    pub allow_long_validity: bool,
+}
+
+fn key_types() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(["p256", "p384", "ed25519", "rsa2048", "rsa3072", "rsa4096"])
+}
+
+/// `pinset init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the site in [default: --site, $PINSET_SITE, else the current folder].
+    pub dir: Option<PathBuf>,
+    /// The site folder (same as DIR).
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    pub site: Option<PathBuf>,
+    /// The site's name, used in certificate subjects [default: the folder's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// No CA: the server certificate is its own trust anchor.
+    #[arg(long)]
+    pub self_signed: bool,
+    /// What apps pin [default: ca with a private CA, leaf when self-signed].
+    #[arg(long, value_enum)]
+    pub pin: Option<PinTargetArg>,
+    /// Name of the first server identity.
+    #[arg(long, default_value = "server", value_name = "NAME")]
+    pub server_name: String,
+    /// Server addresses and certificate options.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What apps pin.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PinTargetArg {
+    /// The authority's keys: servers can be re-issued without an app update.
+    Ca,
+    /// Each server's own keys.
+    Leaf,
+}
+
+/// `pinset issue …`.
+#[derive(Debug, Subcommand)]
+pub enum IssueCommand {
+    /// A server certificate for IP addresses and DNS names.
+    #[command(after_help = "Example:\n  pinset issue server till-3 --ip 192.168.1.23 --dns till-3.local")]
+    Server(IssueServerArgs),
+    /// A client certificate for mutual TLS, as PEM, DER and PKCS#12.
+    #[command(after_help = "Examples:
+  PINSET_P12_PASSWORD=… pinset issue client scanner-1
+  pinset issue client scanner-1 --password-file pw.txt --p12-profile legacy")]
+    Client(IssueClientArgs),
+}
+
+/// `pinset issue server`.
+#[derive(Debug, Args)]
+pub struct IssueServerArgs {
+    /// Name of the server identity (a folder under pki/servers/).
+    pub name: String,
+    /// Server addresses and certificate options.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset issue client`.
+#[derive(Debug, Args)]
+pub struct IssueClientArgs {
+    /// Name of the client (its CN, and a folder under pki/clients/).
+    pub name: String,
+    /// Key algorithm.
+    #[arg(long, value_name = "TYPE", default_value = "p256", value_parser = key_types())]
+    pub key_type: String,
+    /// Validity in days.
+    #[arg(long, value_name = "N", default_value_t = 397)]
+    pub days: u32,
+    /// PKCS#12 encryption: modern (AES-256, HMAC-SHA256) or legacy (3DES, SHA-1 MAC, for
+    /// older Android and macOS).
+    #[arg(long, value_enum, default_value = "modern")]
+    pub p12_profile: P12ProfileArg,
+    /// File holding the PKCS#12 password [else $PINSET_P12_PASSWORD, else a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// PKCS#12 profile.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum P12ProfileArg {
+    /// PBES2 AES-256-CBC, HMAC-SHA256.
+    Modern,
+    /// 3DES, HMAC-SHA1.
+    Legacy,
+}
+
+/// `pinset pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Files to pin (`-` for standard input). None: the pins apps should carry for the site.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// How to write each pin.
+    #[arg(long, value_enum, default_value = "b64")]
+    pub format: FormatArg,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Print whole-certificate SHA-256 fingerprints instead (they change at every renewal,
+    /// so they are not pins).
+    #[arg(long)]
+    pub cert_sha256: bool,
+    /// File holding the password of a PKCS#12 input [else $PINSET_P12_PASSWORD, else a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Where the site is (when no INPUT is given).
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+/// Pin output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Bare base64 (TrustKit, Apple, Android, Chromium).
+    B64,
+    /// sha256/<b64> (OkHttp).
+    Okhttp,
+    /// sha256//<b64> (curl --pinnedpubkey).
+    Curl,
+    /// pin-sha256="<b64>" (RFC 7469).
+    Hpkp,
+    /// Lower-case hex of the SHA-256.
+    Hex,
+    /// JSON objects with every field.
+    Json,
+}
+
+/// `pinset inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A PEM or DER certificate or chain (`-` for standard input).
+    pub file: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

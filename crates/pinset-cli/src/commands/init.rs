@@ -1,0 +1,46 @@
+//! `pinset init`: create a site.
+
+use std::process::ExitCode;
+
+use pinset::plan::{AuthorityMode, PinTarget};
+use pinset::site::{InitOptions, Site};
+
+use crate::cli::{InitArgs, PinTargetArg};
+use crate::commands::issue::{server_request, site_report};
+use crate::output;
+
+/// Creates the site and prints what was made and the pins apps should carry.
+pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let dir = match args.dir.as_deref().or(args.site.as_deref()) {
+        Some(dir) => dir.to_path_buf(),
+        None => output::site_dir(None),
+    };
+    let server = server_request(&args.server_name, &args.server)?;
+    let opts = InitOptions {
+        name: args.name,
+        mode: if args.self_signed { AuthorityMode::SelfSigned } else { AuthorityMode::Ca },
+        pin: args.pin.map(|p| match p {
+            PinTargetArg::Ca => PinTarget::Ca,
+            PinTargetArg::Leaf => PinTarget::Leaf,
+        }),
+        server,
+    };
+    let site = Site::init(&dir, opts)?;
+    let report = site_report(&site);
+    if args.json {
+        output::emit_json(&report)?;
+    } else {
+        let mode = match site.plan.authority.mode {
+            AuthorityMode::Ca => "private CA",
+            AuthorityMode::SelfSigned => "self-signed",
+        };
+        let pins = match site.plan.pin {
+            PinTarget::Ca => "apps pin the CA keys",
+            PinTarget::Leaf => "apps pin the server keys",
+        };
+        let mut text = format!("Created site {:?} in {} ({mode}; {pins})\n\n", site.plan.name, dir.display());
+        text.push_str(&report.to_text());
+        output::emit(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,73 @@
+//! `pinset inspect`: a readable summary of a certificate or chain.
+
+use std::process::ExitCode;
+
+use pinset::cert::{self, CertSummary};
+use time::OffsetDateTime;
+
+use crate::cli::InspectArgs;
+use crate::output;
+
+/// Prints the summary of every certificate in the input.
+pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let bytes = output::read_input(&args.file)?;
+    let label = if args.file == "-" { "(stdin)" } else { args.file.as_str() };
+    let certs = pinset::input::read_certificates(label, &bytes)?;
+    let now = OffsetDateTime::now_utc();
+    let summaries = certs.iter().map(|der| cert::summarize(label, der, now)).collect::<pinset::Result<Vec<_>>>()?;
+    if args.json {
+        output::emit_json(&summaries)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = summaries.len();
+    let text: Vec<String> = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let title = if n > 1 { format!("{label} [{}/{n}]", i + 1) } else { label.to_string() };
+            render(&title, s)
+        })
+        .collect();
+    output::emit(&text.join("\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(title: &str, s: &CertSummary) -> String {
+    let date = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let left = if s.days_left < 0 {
+        format!("EXPIRED {} days ago", -s.days_left)
+    } else {
+        format!("{} days left", s.days_left)
+    };
+    let names = if s.sans.is_empty() {
+        "(none: clients that ignore the CN will reject it)".into()
+    } else {
+        s.sans.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    };
+    let constraints = match &s.basic_constraints {
+        Some(c) if c.ca => format!("CA:TRUE{}", c.path_len.map(|p| format!(", pathlen:{p}")).unwrap_or_default()),
+        Some(_) => "CA:FALSE".into(),
+        None => "(none)".into(),
+    };
+    let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(", ") };
+    let rows = [
+        ("subject", s.subject.clone()),
+        ("issuer", if s.self_signed { format!("{} (self-signed)", s.issuer) } else { s.issuer.clone() }),
+        ("serial", s.serial.clone()),
+        ("valid from", date(s.not_before)),
+        ("valid until", format!("{} ({left}; {} days in all)", date(s.not_after), s.validity_days)),
+        ("names", names),
+        ("key", format!("{} ({} bits)", s.key.algorithm, s.key.bits)),
+        ("signature", s.signature_algorithm.clone()),
+        ("key usage", list(&s.key_usage)),
+        ("ext key usage", list(&s.extended_key_usage)),
+        ("constraints", constraints),
+        ("spki sha256", format!("{}  (the pin)", s.spki_sha256)),
+        ("cert sha256", format!("{}  (changes at every renewal: not a pin)", s.cert_sha256)),
+    ];
+    let mut out = format!("{title}\n");
+    for (k, v) in rows {
+        out.push_str(&format!("  {k:<14} {v}\n"));
+    }
+    out
+}

@@ -1,0 +1,25 @@
+//! `pinset`: the command-line tool. `main` parses, dispatches and turns errors into the
+//! exit codes of the design: 0 ok, 1 a verification or pin failure, 2 usage or I/O error.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Init(args) => commands::init::run(args),
+        cli::Command::Issue(cli::IssueCommand::Server(args)) => commands::issue::server(args),
+        cli::Command::Issue(cli::IssueCommand::Client(args)) => commands::issue::client(args),
+        cli::Command::Pin(args) => commands::pin::run(args),
+        cli::Command::Inspect(args) => commands::inspect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => output::report(&err),
+    }
+}

@@ -1,0 +1,107 @@
+//! The library's error type: every failure names the value in question and, where there
+//! is one, says what to do next through [`Error::hint`].
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in the pinset library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What pinset was doing ("cannot read", "cannot write", …).
+        action: &'static str,
+        /// The path in question.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input file holds nothing pinset can use, or is damaged.
+    #[error("{path}: {problem}")]
+    BadInput {
+        /// The file (or `-` for standard input) in question.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// A PKCS#12 file could not be opened with the password given.
+    #[error("{path}: wrong password for this PKCS#12 file (its integrity check failed)")]
+    WrongPassword {
+        /// The PKCS#12 file.
+        path: String,
+    },
+    /// A command-line or plan value is not acceptable.
+    #[error("{what} {value:?}: {problem}")]
+    BadValue {
+        /// The kind of value ("IP address", "DNS name", …).
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why it is refused.
+        problem: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The site plan (`pinset.toml`) is missing, unreadable or inconsistent.
+    #[error("site plan {path}: {problem}")]
+    Plan {
+        /// The plan file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// The certificate ledger (SQLite) failed.
+    #[error("certificate ledger {path}: {source}")]
+    Ledger {
+        /// The ledger file.
+        path: PathBuf,
+        /// The database error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Key generation, signing or encoding failed inside the crypto library.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+impl Error {
+    /// What the user can do about this error, if pinset knows.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::BadInput { hint, .. } | Error::BadValue { hint, .. } | Error::Plan { hint, .. } => hint.clone(),
+            Error::WrongPassword { .. } => Some(
+                "give the password with --password-file FILE or the PINSET_P12_PASSWORD environment variable".into(),
+            ),
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Some("check the folder's owner and permissions, or choose another folder".into())
+            }
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some("check the path".into()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
+        Error::Io { action, path: path.to_path_buf(), source }
+    }
+
+    pub(crate) fn bad_input(path: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
+        Error::BadInput { path: path.to_string(), problem: problem.into(), hint: hint.map(Into::into) }
+    }
+
+    pub(crate) fn bad_value(what: &'static str, value: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
+        Error::BadValue { what, value: value.to_string(), problem: problem.into(), hint: hint.map(Into::into) }
+    }
+
+    pub(crate) fn crypto(context: &str, e: impl std::fmt::Display) -> Error {
+        Error::Crypto(format!("{context}: {e}"))
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

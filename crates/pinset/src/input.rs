@@ -1,0 +1,400 @@
+//! Reading what users hand pinset: PEM or DER certificates and bundles, public and private
+//! keys (PKCS#8, SEC1, PKCS#1), CSRs and PKCS#12 files, each turned into [`Object`]s that
+//! carry the SubjectPublicKeyInfo a pin is computed over.
+
+use rcgen::PublicKeyData as _;
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use x509_parser::prelude::FromDer as _;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::pin::{CertSha256, Pin};
+
+/// What an input object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectKind {
+    /// An X.509 certificate.
+    Certificate,
+    /// A bare public key (SubjectPublicKeyInfo or PKCS#1 RSAPublicKey).
+    PublicKey,
+    /// A private key; only its public half is kept.
+    PrivateKey,
+    /// A certificate signing request (PKCS#10).
+    Csr,
+}
+
+impl ObjectKind {
+    /// A short human name.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ObjectKind::Certificate => "certificate",
+            ObjectKind::PublicKey => "public key",
+            ObjectKind::PrivateKey => "private key",
+            ObjectKind::Csr => "certificate request",
+        }
+    }
+}
+
+/// One object read from an input, with what a pin needs.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Where it came from: the input's name, with `#N` (from 1) when it holds several.
+    pub source: String,
+    /// What it is.
+    pub kind: ObjectKind,
+    /// The DER SubjectPublicKeyInfo of its key.
+    pub spki: Vec<u8>,
+    /// The DER certificate, for certificates.
+    pub cert_der: Option<Vec<u8>>,
+    /// The subject (certificates, CSRs) or the key type (keys).
+    pub description: String,
+}
+
+impl Object {
+    /// The SPKI pin of this object's key.
+    pub fn pin(&self) -> Pin {
+        Pin::of_spki(&self.spki)
+    }
+
+    /// The whole-certificate SHA-256, for certificates only.
+    pub fn cert_sha256(&self) -> Option<CertSha256> {
+        self.cert_der.as_deref().map(CertSha256::of_der)
+    }
+}
+
+/// Supplies a PKCS#12 password when, and only when, an input turns out to need one.
+pub type PasswordSource<'a> = &'a mut dyn FnMut(&str) -> Result<Zeroizing<String>>;
+
+/// Reads every object in `bytes`, which came from the input named `name`.
+pub fn read_objects(name: &str, bytes: &[u8], password: PasswordSource<'_>) -> Result<Vec<Object>> {
+    if bytes.is_empty() {
+        return Err(Error::bad_input(
+            name,
+            "is empty",
+            Some("give a PEM or DER certificate, key, CSR or PKCS#12 file"),
+        ));
+    }
+    let objects = if looks_like_pem(bytes) { read_pem(name, bytes)? } else { read_der(name, bytes, password)? };
+    if objects.is_empty() {
+        return Err(Error::bad_input(
+            name,
+            "holds no certificate, key or certificate request",
+            Some("give a PEM or DER certificate, key, CSR or PKCS#12 file"),
+        ));
+    }
+    let n = objects.len();
+    Ok(objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut o)| {
+            o.source = if n > 1 { format!("{name}#{}", i + 1) } else { name.to_string() };
+            o
+        })
+        .collect())
+}
+
+/// Reads the certificates (only) of a PEM or DER input, in order.
+pub fn read_certificates(name: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut no_password = |_: &str| -> Result<Zeroizing<String>> {
+        Err(Error::bad_input(
+            name,
+            "is a PKCS#12 file, a certificate was expected",
+            Some("extract the certificate with `openssl pkcs12 -in FILE -nokeys`"),
+        ))
+    };
+    let objects = read_objects(name, bytes, &mut no_password)?;
+    let mut certs = Vec::new();
+    for o in objects {
+        match o.cert_der {
+            Some(der) => certs.push(der),
+            None => {
+                return Err(Error::bad_input(
+                    &o.source,
+                    format!("is a {}, a certificate was expected", o.kind.describe()),
+                    Some("give the certificate file (BEGIN CERTIFICATE), not the key or request"),
+                ));
+            }
+        }
+    }
+    Ok(certs)
+}
+
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    head.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+fn read_pem(name: &str, bytes: &[u8]) -> Result<Vec<Object>> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| Error::bad_input(name, "looks like PEM but is not valid text", None))?;
+    check_pem_framing(name, text)?;
+    let blocks = pem::parse_many(text).map_err(|e| {
+        Error::bad_input(
+            name,
+            format!("malformed PEM: {e}"),
+            Some("the file may be truncated or edited; export it again"),
+        )
+    })?;
+    let mut objects = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
+        let label = format!("{name} (PEM block {}, {})", i + 1, block.tag());
+        let der = block.contents();
+        let object = match block.tag() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => certificate(&label, der, true)?,
+            "PUBLIC KEY" => public_key(&label, der)?,
+            "RSA PUBLIC KEY" => public_key(&label, &wrap_rsa_public_key(der))?,
+            "PRIVATE KEY" => private_key(&label, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec())))?,
+            "RSA PRIVATE KEY" => private_key(&label, PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.to_vec())))?,
+            "EC PRIVATE KEY" => private_key(&label, PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.to_vec())))?,
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => csr(&label, der)?,
+            // `openssl ecparam -genkey` writes the curve before the key: nothing to pin.
+            "EC PARAMETERS" => continue,
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(Error::bad_input(
+                    name,
+                    "holds an encrypted private key",
+                    Some("pin its certificate instead, or decrypt it: openssl pkey -in FILE -out plain.key"),
+                ));
+            }
+            other => {
+                return Err(Error::bad_input(
+                    name,
+                    format!("PEM block {} is {other:?}, which pinset does not read", i + 1),
+                    Some(
+                        "pinset reads CERTIFICATE, PUBLIC KEY, PRIVATE KEY (PKCS#8, RSA, EC) and CERTIFICATE REQUEST blocks",
+                    ),
+                ));
+            }
+        };
+        objects.push(object);
+    }
+    Ok(objects)
+}
+
+/// A BEGIN line without its END line (a truncated download, a cut-and-paste) must be an
+/// error, not a silently shorter bundle.
+fn check_pem_framing(name: &str, text: &str) -> Result<()> {
+    let mut open: Option<(usize, &str)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("-----BEGIN ") {
+            if let Some((at, label)) = open {
+                return Err(truncated(name, at, label));
+            }
+            open = Some((n + 1, rest.trim_end_matches('-')));
+        } else if line.starts_with("-----END ") {
+            if open.is_none() {
+                return Err(Error::bad_input(
+                    name,
+                    format!("line {}: END line without a BEGIN line", n + 1),
+                    Some("the file is damaged; export it again"),
+                ));
+            }
+            open = None;
+        }
+    }
+    match open {
+        Some((at, label)) => Err(truncated(name, at, label)),
+        None => Ok(()),
+    }
+}
+
+fn truncated(name: &str, line: usize, label: &str) -> Error {
+    Error::bad_input(
+        name,
+        format!("truncated PEM: the BEGIN {label} block at line {line} has no END line"),
+        Some("the file was cut short; copy or download it again"),
+    )
+}
+
+fn read_der(name: &str, der: &[u8], password: PasswordSource<'_>) -> Result<Vec<Object>> {
+    if let Ok(o) = certificate(name, der, false) {
+        return Ok(vec![o]);
+    }
+    if let Ok(o) = csr(name, der) {
+        return Ok(vec![o]);
+    }
+    if let Ok((rest, _)) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der)
+        && rest.is_empty()
+    {
+        return Ok(vec![public_key(name, der)?]);
+    }
+    if let Ok(key) = PrivateKeyDer::try_from(der)
+        && let Ok(o) = private_key(name, key)
+    {
+        return Ok(vec![o]);
+    }
+    if looks_like_pkcs12(der) {
+        let pw = password(name)?;
+        return read_pkcs12(name, der, &pw);
+    }
+    Err(Error::bad_input(
+        name,
+        "is neither PEM nor a DER certificate, key, CSR or PKCS#12 file",
+        Some("check that this is the file you meant; `file NAME` tells what it holds"),
+    ))
+}
+
+fn certificate(label: &str, der: &[u8], from_pem: bool) -> Result<Object> {
+    let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
+        Error::bad_input(
+            label,
+            format!("not a valid X.509 certificate: {e}"),
+            Some("the file may be truncated or damaged; export it again"),
+        )
+    })?;
+    // A TRUSTED CERTIFICATE block carries OpenSSL's trust settings after the certificate.
+    let used = der.len() - rest.len();
+    if !from_pem && !rest.is_empty() {
+        return Err(Error::bad_input(label, "trailing bytes after the certificate", None));
+    }
+    Ok(Object {
+        source: label.to_string(),
+        kind: ObjectKind::Certificate,
+        spki: cert.public_key().raw.to_vec(),
+        cert_der: Some(der[..used].to_vec()),
+        description: crate::cert::name_to_string(cert.subject()),
+    })
+}
+
+fn public_key(label: &str, der: &[u8]) -> Result<Object> {
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der)
+        .map_err(|e| Error::bad_input(label, format!("not a valid public key: {e}"), None))?;
+    Ok(Object {
+        source: label.to_string(),
+        kind: ObjectKind::PublicKey,
+        spki: spki.raw.to_vec(),
+        cert_der: None,
+        description: crate::cert::describe_spki(&spki),
+    })
+}
+
+fn private_key(label: &str, key: PrivateKeyDer<'_>) -> Result<Object> {
+    let pair = rcgen::KeyPair::try_from(&key).map_err(|e| {
+        Error::bad_input(
+            label,
+            format!("not a usable private key ({e})"),
+            Some("pinset reads RSA, P-256, P-384, P-521 and Ed25519 keys"),
+        )
+    })?;
+    let spki = pair.subject_public_key_info();
+    let description = match x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki) {
+        Ok((_, parsed)) => crate::cert::describe_spki(&parsed),
+        Err(_) => "private key".into(),
+    };
+    Ok(Object { source: label.to_string(), kind: ObjectKind::PrivateKey, spki, cert_der: None, description })
+}
+
+fn csr(label: &str, der: &[u8]) -> Result<Object> {
+    let (rest, req) = x509_parser::certification_request::X509CertificationRequest::from_der(der)
+        .map_err(|e| Error::bad_input(label, format!("not a valid certificate request: {e}"), None))?;
+    if !rest.is_empty() {
+        return Err(Error::bad_input(label, "trailing bytes after the certificate request", None));
+    }
+    let info = &req.certification_request_info;
+    Ok(Object {
+        source: label.to_string(),
+        kind: ObjectKind::Csr,
+        spki: info.subject_pki.raw.to_vec(),
+        cert_der: None,
+        description: crate::cert::name_to_string(&info.subject),
+    })
+}
+
+/// PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (id-data …) }
+fn looks_like_pkcs12(der: &[u8]) -> bool {
+    const ID_DATA: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+    let head = &der[..der.len().min(40)];
+    der.first() == Some(&0x30)
+        && head.windows(3).any(|w| w == [0x02, 0x01, 0x03])
+        && head.windows(ID_DATA.len()).any(|w| w == ID_DATA)
+}
+
+fn read_pkcs12(name: &str, der: &[u8], password: &str) -> Result<Vec<Object>> {
+    let store =
+        p12_keystore::KeyStore::from_pkcs12(der, password, p12_keystore::Pkcs12ImportPolicy::Relaxed).map_err(|e| {
+            match e {
+                p12_keystore::error::Error::MacError(_) => Error::WrongPassword { path: name.to_string() },
+                other => Error::bad_input(name, format!("cannot read this PKCS#12 file: {other}"), None),
+            }
+        })?;
+    let mut objects = Vec::new();
+    for (alias, entry) in store.entries() {
+        match entry {
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) => {
+                let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
+                objects.push(private_key(&format!("{name} ({alias})"), key)?);
+                for c in chain.certs() {
+                    objects.push(certificate(name, c.as_der(), false)?);
+                }
+            }
+            p12_keystore::KeyStoreEntry::Certificate(c) => objects.push(certificate(name, c.as_der(), false)?),
+            _ => {}
+        }
+    }
+    Ok(objects)
+}
+
+/// SubjectPublicKeyInfo { rsaEncryption, NULL } around a PKCS#1 RSAPublicKey.
+fn wrap_rsa_public_key(pkcs1: &[u8]) -> Vec<u8> {
+    const ALG: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let mut bit_string = vec![0u8];
+    bit_string.extend_from_slice(pkcs1);
+    let mut body = ALG.to_vec();
+    body.extend(der_tlv(0x03, &bit_string));
+    der_tlv(0x30, &body)
+}
+
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_password(_: &str) -> Result<Zeroizing<String>> {
+        panic!("no password expected")
+    }
+
+    #[test]
+    fn truncated_pem_names_the_block_and_line() {
+        let text = "-----BEGIN CERTIFICATE-----\nMIIB\n";
+        let err = read_objects("cut.pem", text.as_bytes(), &mut no_password).expect_err("truncated");
+        let msg = err.to_string();
+        assert!(msg.contains("cut.pem") && msg.contains("line 1") && msg.contains("no END"), "{msg}");
+    }
+
+    #[test]
+    fn der_garbage_is_refused() {
+        let err = read_objects("junk.der", &[0x30, 0x03, 0x01, 0x02, 0x03, 0xff], &mut no_password).expect_err("junk");
+        assert!(err.to_string().contains("junk.der"), "{err}");
+    }
+
+    #[test]
+    fn a_private_key_is_not_a_certificate() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let err = read_certificates("k.pem", key.serialize_pem().as_bytes()).expect_err("key");
+        assert!(err.to_string().contains("private key"), "{err}");
+    }
+
+    #[test]
+    fn rsa_public_key_wrapping_matches_the_spki_of_the_private_key() {
+        let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).expect("rsa");
+        let spki = key.subject_public_key_info();
+        let (_, parsed) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki).expect("spki");
+        let pkcs1 = parsed.subject_public_key.data.to_vec();
+        assert_eq!(wrap_rsa_public_key(&pkcs1), spki);
+    }
+}

@@ -1,0 +1,379 @@
+//! The site plan, `pinset.toml`: which identities a site has, which addresses each server
+//! answers on, which keys are active and standby, and what apps pin. Private keys never
+//! enter it; it names the files in `pki/` that hold them.
+//!
+//! Every field is documented in the README ("The site plan"). Unknown fields are errors,
+//! so a typo is reported instead of silently ignored.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::pin::Pin;
+use crate::pki::KeyType;
+
+/// File name of the plan inside a site folder.
+pub const PLAN_FILE: &str = "pinset.toml";
+/// The schema version this pinset reads and writes.
+pub const PLAN_VERSION: u32 = 1;
+
+/// What apps pin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinTarget {
+    /// The authority's keys (active + standby root): servers can be re-issued freely.
+    Ca,
+    /// Each server's own keys (active + standby).
+    Leaf,
+}
+
+/// How the site's certificates are anchored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthorityMode {
+    /// A private root CA issues the servers' and clients' certificates.
+    Ca,
+    /// Each server certificate is its own anchor.
+    SelfSigned,
+}
+
+/// One key: its file, its pin and, when it has one, its certificate.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySlot {
+    /// Certificate (PEM), relative to the site folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Full chain (PEM, leaf first, root last), relative to the site folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// Private key (PKCS#8 PEM, mode 0600), relative to the site folder.
+    pub key: String,
+    /// SPKI pin of the key.
+    pub pin: Pin,
+    /// Serial number of the certificate, lower-case hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// End of the certificate's validity.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+}
+
+/// The authority.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    /// Private CA or self-signed.
+    pub mode: AuthorityMode,
+    /// The active root (CA mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<KeySlot>,
+    /// The standby root (CA mode): its certificate already exists so apps ship it as a
+    /// second anchor from day one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<KeySlot>,
+}
+
+/// A server identity.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Name of the identity (also its folder under `pki/servers/`).
+    pub name: String,
+    /// IP addresses it answers on.
+    #[serde(default)]
+    pub ips: Vec<IpAddr>,
+    /// DNS names it answers on.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// Key algorithm.
+    pub key_type: KeyType,
+    /// The key and certificate in use.
+    pub active: KeySlot,
+    /// The standby key, present when apps pin this server's key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<KeySlot>,
+}
+
+/// A client identity for mutual TLS.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// Name of the identity (also its folder under `pki/clients/` and its CN).
+    pub name: String,
+    /// Key algorithm.
+    pub key_type: KeyType,
+    /// The key and certificate.
+    pub active: KeySlot,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitePlan {
+    /// Schema version: 1.
+    pub version: u32,
+    /// The site's name: the O of every certificate and part of the root's CN.
+    pub name: String,
+    /// What apps pin.
+    pub pin: PinTarget,
+    /// Last day apps enforce pins (`YYYY-MM-DD`, UTC); anchors still apply after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_expiration: Option<String>,
+    /// The authority.
+    pub authority: Authority,
+    /// Server identities.
+    #[serde(default, rename = "server")]
+    pub servers: Vec<Server>,
+    /// Client identities.
+    #[serde(default, rename = "client", skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<Client>,
+}
+
+const PLAN_HEADER: &str = "# pinset site plan. Written by pinset; every field is described in pinset's README\n# (\"The site plan\"). Private keys are never stored here, only the files in pki/ holding them.\n\n";
+
+impl SitePlan {
+    /// Reads and checks the plan at `path`.
+    pub fn load(path: &Path) -> Result<SitePlan> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Plan {
+                path: path.to_path_buf(),
+                problem: "not found: this folder is not a pinset site".into(),
+                hint: Some(
+                    "create one with `pinset init --ip ADDRESS`, or point to one with --site DIR or PINSET_SITE".into(),
+                ),
+            },
+            _ => Error::io("cannot read", path, e),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks plan text; `path` is named in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<SitePlan> {
+        let plan_err = |problem: String, hint: Option<&str>| Error::Plan {
+            path: path.to_path_buf(),
+            problem,
+            hint: hint.map(Into::into),
+        };
+        // Read the version first, so a newer plan gets a version error, not a field error.
+        if let Ok(table) = text.parse::<toml::Table>() {
+            match table.get("version").and_then(|v| v.as_integer()) {
+                Some(v) if v == i64::from(PLAN_VERSION) => {}
+                Some(v) => {
+                    return Err(plan_err(
+                        format!("version = {v}, but this pinset reads version {PLAN_VERSION}"),
+                        Some("use the pinset release that wrote this plan, or a newer one"),
+                    ));
+                }
+                None => {
+                    return Err(plan_err(
+                        "no `version = 1` line".into(),
+                        Some("the first line of a plan is `version = 1`"),
+                    ));
+                }
+            }
+        }
+        let plan: SitePlan = toml::from_str(text).map_err(|e| {
+            plan_err(
+                e.to_string().trim_end().to_string(),
+                Some("fix the field named above; the README lists every field"),
+            )
+        })?;
+        plan.check(path)?;
+        Ok(plan)
+    }
+
+    /// The plan as TOML, with its header comment.
+    pub fn to_toml(&self) -> Result<String> {
+        let body = toml::to_string(self).map_err(|e| Error::Crypto(format!("cannot encode site plan: {e}")))?;
+        Ok(format!("{PLAN_HEADER}{body}"))
+    }
+
+    /// Writes the plan atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::atomic::write(path, self.to_toml()?.as_bytes(), crate::atomic::PUBLIC_MODE)
+    }
+
+    /// Consistency rules the type system does not express.
+    fn check(&self, path: &Path) -> Result<()> {
+        let bad = |problem: String| Error::Plan { path: path.to_path_buf(), problem, hint: None };
+        match self.authority.mode {
+            AuthorityMode::Ca if self.authority.active.is_none() || self.authority.standby.is_none() => {
+                return Err(bad("[authority] mode = \"ca\" needs [authority.active] and [authority.standby]".into()));
+            }
+            AuthorityMode::SelfSigned if self.pin == PinTarget::Ca => {
+                return Err(bad("a self-signed site has no CA to pin: set pin = \"leaf\"".into()));
+            }
+            _ => {}
+        }
+        if let Some(date) = &self.pin_expiration {
+            parse_date(date).map_err(|_| bad(format!("pin_expiration = {date:?} is not a YYYY-MM-DD date")))?;
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &self.servers {
+            check_name(&s.name).map_err(|e| bad(e.to_string()))?;
+            if !names.insert(("server", s.name.as_str())) {
+                return Err(bad(format!("two servers are named {:?}", s.name)));
+            }
+            if s.ips.is_empty() && s.dns.is_empty() {
+                return Err(bad(format!("server {:?} has no ips and no dns names", s.name)));
+            }
+            for d in &s.dns {
+                check_dns(d).map_err(|e| bad(format!("server {:?}: {e}", s.name)))?;
+            }
+            if self.pin == PinTarget::Leaf && s.standby.is_none() {
+                return Err(bad(format!("apps pin server keys, but server {:?} has no [server.standby] key", s.name)));
+            }
+        }
+        for c in &self.clients {
+            check_name(&c.name).map_err(|e| bad(e.to_string()))?;
+            if !names.insert(("client", c.name.as_str())) {
+                return Err(bad(format!("two clients are named {:?}", c.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The server named `name`.
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+
+    /// The client named `name`.
+    pub fn client(&self, name: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.name == name)
+    }
+}
+
+/// The folder a site lives in, from `--site`, else `PINSET_SITE`, else the current folder.
+pub fn site_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("PINSET_SITE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| Error::bad_value("date", s, "is not a YYYY-MM-DD date", None))
+}
+
+/// Checks an identity name: it becomes a folder name and a certificate CN.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_value(
+            "name",
+            name,
+            "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            Some("it becomes a folder name in pki/, e.g. `backoffice` or `till-3`"),
+        ))
+    }
+}
+
+/// Parses an address given to `--ip`: IPv4 or IPv6, brackets allowed around IPv6.
+pub fn parse_ip(s: &str) -> Result<IpAddr> {
+    let t = s.trim();
+    let inner = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(t);
+    inner.parse::<IpAddr>().map_err(|_| {
+        let hint = if inner.contains('%') {
+            "a zone index (%eth0) is not part of a certificate; give the address alone"
+        } else if inner.contains('/') {
+            "certificates name single addresses, not networks; give each server address"
+        } else if inner.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit()) {
+            "that looks like a host name: use --dns for names"
+        } else {
+            "give an IPv4 address like 192.168.1.10 or an IPv6 address like fd00::10"
+        };
+        Error::bad_value("IP address", s, "is not a valid IPv4 or IPv6 address", Some(hint))
+    })
+}
+
+/// Checks a name given to `--dns` and returns it in lower case: LDH labels, a leading
+/// `*.` wildcard allowed, `.local` names allowed, never an IP address.
+pub fn parse_dns(s: &str) -> Result<String> {
+    let name = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let inner = name.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(&name);
+    if inner.parse::<IpAddr>().is_ok() {
+        return Err(Error::bad_value(
+            "DNS name",
+            s,
+            "is an IP address; clients match IP addresses only against iPAddress SANs",
+            Some(&format!("use --ip {inner}")),
+        ));
+    }
+    check_dns(&name)?;
+    Ok(name)
+}
+
+fn check_dns(name: &str) -> Result<()> {
+    let problem = |p: &str| {
+        Err(Error::bad_value(
+            "DNS name",
+            name,
+            p.to_string(),
+            Some("a DNS name is labels of letters, digits and '-', like backoffice.local or *.shop.example"),
+        ))
+    };
+    if name.is_empty() || name.len() > 253 {
+        return problem("must be 1 to 253 characters");
+    }
+    let body = name.strip_prefix("*.").unwrap_or(name);
+    if body.contains('*') {
+        return problem("a wildcard may only be the whole first label (*.example.com)");
+    }
+    for label in body.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return problem("has an empty label or one longer than 63 characters");
+        }
+        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return problem("may hold only letters, digits, '-' and '.'");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return problem("a label may not start or end with '-'");
+        }
+    }
+    if body.split('.').count() == 1 && name.starts_with("*.") {
+        return problem("a wildcard needs a parent domain with at least one dot");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_given_as_dns_is_refused_with_a_hint_to_use_ip() {
+        let err = parse_dns("192.168.1.10").expect_err("ip");
+        assert!(err.hint().unwrap_or_default().contains("--ip 192.168.1.10"));
+        assert!(parse_dns("fd00::1").is_err());
+    }
+
+    #[test]
+    fn dns_names_wildcards_and_local_names() {
+        assert_eq!(parse_dns("BackOffice.local").expect("local"), "backoffice.local");
+        assert!(parse_dns("*.shop.example").is_ok());
+        assert!(parse_dns("a.*.example").is_err());
+        assert!(parse_dns("-bad.example").is_err());
+        assert!(parse_dns("under_score.example").is_err());
+    }
+
+    #[test]
+    fn ip_parsing_accepts_brackets_and_refuses_nonsense() {
+        assert_eq!(parse_ip("[fd00::10]").expect("v6").to_string(), "fd00::10");
+        assert!(parse_ip("192.168.1.300").is_err());
+        assert!(parse_ip("10.0.0.0/8").expect_err("cidr").hint().unwrap_or_default().contains("networks"));
+    }
+}

@@ -1,0 +1,645 @@
+//! A site on disk: `pinset.toml` plus `pki/`. Creating one, issuing server and client
+//! certificates into it, and reading back what apps must pin and trust.
+//!
+//! Crash safety: every file is written atomically. `init` builds the whole `pki/` in a
+//! staging folder and moves it into place in one rename before the plan is written; the
+//! plan is the commit point of every operation, so an interrupted command leaves either
+//! the old site or the new one.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::atomic::{self, PUBLIC_MODE, SECRET_MODE};
+use crate::error::{Error, Result};
+use crate::ledger::{CertKind, LEDGER_FILE, Ledger, Record};
+use crate::pin::Pin;
+use crate::pki::{self, APPLE_MAX_SERVER_DAYS, Issued, KeyType, LeafKind, LeafSpec, P12Profile, Standby};
+use crate::plan::{
+    self, Authority, AuthorityMode, Client, KeySlot, PLAN_FILE, PLAN_VERSION, PinTarget, Server, SitePlan,
+};
+
+/// A server certificate to issue.
+#[derive(Clone, Debug)]
+pub struct ServerRequest {
+    /// Identity name (folder under `pki/servers/`).
+    pub name: String,
+    /// IP addresses (iPAddress SANs).
+    pub ips: Vec<IpAddr>,
+    /// DNS names (dNSName SANs), already checked by [`plan::parse_dns`].
+    pub dns: Vec<String>,
+    /// Key algorithm.
+    pub key_type: KeyType,
+    /// Validity in days.
+    pub days: u32,
+    /// Allow more than Apple's 825 days.
+    pub allow_long_validity: bool,
+}
+
+impl ServerRequest {
+    /// A request with the default key type and validity.
+    pub fn new(name: &str, ips: Vec<IpAddr>, dns: Vec<String>) -> ServerRequest {
+        ServerRequest {
+            name: name.into(),
+            ips,
+            dns,
+            key_type: KeyType::P256,
+            days: pki::LEAF_VALIDITY_DAYS,
+            allow_long_validity: false,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        plan::check_name(&self.name)?;
+        if self.ips.is_empty() && self.dns.is_empty() {
+            return Err(Error::bad_value(
+                "server",
+                &self.name,
+                "needs at least one address",
+                Some("give the addresses clients dial: --ip 192.168.1.10 (repeatable) and/or --dns backoffice.local"),
+            ));
+        }
+        check_days(self.days)?;
+        if self.days > APPLE_MAX_SERVER_DAYS && !self.allow_long_validity {
+            return Err(Error::bad_value(
+                "validity",
+                &format!("{} days", self.days),
+                format!("is longer than {APPLE_MAX_SERVER_DAYS} days: iOS and macOS reject such server certificates"),
+                Some("use --days 397 (the default), or --allow-long-validity if no Apple device will ever connect"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_days(days: u32) -> Result<()> {
+    if days == 0 || days > 36500 {
+        return Err(Error::bad_value("validity", &format!("{days} days"), "must be between 1 and 36500 days", None));
+    }
+    Ok(())
+}
+
+/// What `init` creates.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// The site's name (default: the folder's name).
+    pub name: Option<String>,
+    /// Private CA or self-signed.
+    pub mode: AuthorityMode,
+    /// What apps pin (default: `ca` for a private CA, `leaf` for self-signed).
+    pub pin: Option<PinTarget>,
+    /// The first server.
+    pub server: ServerRequest,
+}
+
+/// A client certificate to issue.
+pub struct ClientRequest {
+    /// Identity name: folder under `pki/clients/` and CN.
+    pub name: String,
+    /// Key algorithm.
+    pub key_type: KeyType,
+    /// Validity in days.
+    pub days: u32,
+    /// PKCS#12 profile.
+    pub p12_profile: P12Profile,
+    /// PKCS#12 password.
+    pub password: Zeroizing<String>,
+}
+
+/// Files written for a server or client identity, relative to the site folder.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IssuedFiles {
+    /// Private key, PKCS#8 PEM, 0600.
+    pub key: String,
+    /// Certificate, PEM.
+    pub cert: String,
+    /// Certificate followed by its issuers, PEM (not for roots: a root is its own chain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// Certificate, DER (`.cer`, what Cordova, Capacitor and Android `@raw` take).
+    pub cer: String,
+    /// PKCS#12 bundle (client certificates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p12: Option<String>,
+    /// Standby key (pinned identities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby_key: Option<String>,
+}
+
+/// A pin apps should carry, with what it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AppPin {
+    /// `active` or `standby`.
+    pub role: &'static str,
+    /// `authority` or `server NAME`.
+    pub owner: String,
+    /// The pin.
+    pub pin: Pin,
+}
+
+/// An open site.
+#[derive(Clone, Debug)]
+pub struct Site {
+    dir: PathBuf,
+    /// The plan as read from `pinset.toml`.
+    pub plan: SitePlan,
+}
+
+impl Site {
+    /// Opens the site in `dir`.
+    pub fn open(dir: &Path) -> Result<Site> {
+        let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
+        Ok(Site { dir: dir.to_path_buf(), plan })
+    }
+
+    /// The site folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path from the plan, resolved against the site folder.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Creates a new site in `dir` (created if missing). Refuses to touch an existing site.
+    pub fn init(dir: &Path, opts: InitOptions) -> Result<Site> {
+        opts.server.check()?;
+        let plan_path = dir.join(PLAN_FILE);
+        if plan_path.exists() {
+            return Err(Error::Plan {
+                path: plan_path,
+                problem: "a site already exists here; pinset never overwrites one".into(),
+                hint: Some("choose another folder, or remove this site first if you really mean to replace it".into()),
+            });
+        }
+        if dir.join("pki").exists() {
+            return Err(Error::Plan {
+                path: plan_path,
+                problem: format!("{} exists but pinset.toml does not", dir.join("pki").display()),
+                hint: Some("it may hold keys of an earlier site: move it away before creating a new site here".into()),
+            });
+        }
+        let name = match &opts.name {
+            Some(n) => n.clone(),
+            None => default_site_name(dir),
+        };
+        if name.trim().is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(Error::bad_value(
+                "site name",
+                &name,
+                "must be 1 to 64 printable characters",
+                Some("give one with --name"),
+            ));
+        }
+        let pin = opts.pin.unwrap_or(match opts.mode {
+            AuthorityMode::Ca => PinTarget::Ca,
+            AuthorityMode::SelfSigned => PinTarget::Leaf,
+        });
+        if opts.mode == AuthorityMode::SelfSigned && pin == PinTarget::Ca {
+            return Err(Error::bad_value(
+                "--pin",
+                "ca",
+                "a self-signed site has no CA to pin",
+                Some("use --pin leaf (the default for --self-signed)"),
+            ));
+        }
+
+        let created_dir = !dir.exists();
+        atomic::create_dir_all(dir)?;
+        let staging = dir.join(format!(".pinset-init-{}", std::process::id()));
+        let result = (|| {
+            atomic::create_dir_all(&staging.join("pki"))?;
+            let mut plan = SitePlan {
+                version: PLAN_VERSION,
+                name,
+                pin,
+                pin_expiration: None,
+                authority: Authority { mode: opts.mode, active: None, standby: None },
+                servers: Vec::new(),
+                clients: Vec::new(),
+            };
+            let now = OffsetDateTime::now_utc();
+            let mut records = Vec::new();
+            if opts.mode == AuthorityMode::Ca {
+                let cn = format!("pinset CA {}", plan.name);
+                plan.authority.active =
+                    Some(write_root(&staging, &mut records, &cn, &plan.name, "ca", CertKind::Ca, "active", now)?);
+                plan.authority.standby = Some(write_root(
+                    &staging,
+                    &mut records,
+                    &format!("{cn} (standby)"),
+                    &plan.name,
+                    "ca-standby",
+                    CertKind::CaStandby,
+                    "standby",
+                    now,
+                )?);
+            }
+            let mut staged = Site { dir: staging.clone(), plan };
+            let server = staged.make_server(&mut records, &opts.server, now)?;
+            staged.plan.servers.push(server);
+            Ledger::open(&staging.join("pki").join(LEDGER_FILE))?.record(&records)?;
+            std::fs::rename(staging.join("pki"), dir.join("pki"))
+                .map_err(|e| Error::io("cannot move into place", &dir.join("pki"), e))?;
+            atomic::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))?;
+            staged.plan.save(&plan_path)?;
+            Ok(staged.plan)
+        })();
+        let _ = std::fs::remove_dir_all(&staging);
+        match result {
+            Ok(plan) => Ok(Site { dir: dir.to_path_buf(), plan }),
+            Err(e) => {
+                if !plan_path.exists() {
+                    let _ = std::fs::remove_dir_all(dir.join("pki"));
+                    if created_dir {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Issues a new server identity and adds it to the plan.
+    pub fn issue_server(&mut self, req: &ServerRequest) -> Result<&Server> {
+        req.check()?;
+        self.refuse_existing("server", &req.name, self.plan.server(&req.name).is_some(), "servers")?;
+        let folder = self.path(&format!("pki/servers/{}", req.name));
+        let mut records = Vec::new();
+        let server = match self.make_server(&mut records, req, OffsetDateTime::now_utc()) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(e);
+            }
+        };
+        let mut plan = self.plan.clone();
+        plan.servers.push(server);
+        self.commit(plan, &records, &folder)?;
+        Ok(self.plan.servers.last().expect("just pushed"))
+    }
+
+    /// Issues a client certificate for mutual TLS and adds it to the plan.
+    pub fn issue_client(&mut self, req: &ClientRequest) -> Result<IssuedFiles> {
+        plan::check_name(&req.name)?;
+        check_days(req.days)?;
+        if self.plan.authority.mode != AuthorityMode::Ca {
+            return Err(Error::bad_value(
+                "client",
+                &req.name,
+                "client certificates need a private CA, and this site is self-signed",
+                Some("create the site without --self-signed to use mutual TLS"),
+            ));
+        }
+        if req.password.is_empty() {
+            return Err(Error::bad_value(
+                "PKCS#12 password",
+                "",
+                "is empty",
+                Some("an empty password leaves the key unprotected; give a real one"),
+            ));
+        }
+        self.refuse_existing("client", &req.name, self.plan.client(&req.name).is_some(), "clients")?;
+        let folder = self.path(&format!("pki/clients/{}", req.name));
+        let made = (|| {
+            let (issuer, ca_der) = self.ca_issuer()?;
+            let key = req.key_type.generate()?;
+            let spec = LeafSpec {
+                kind: LeafKind::Client,
+                common_name: &req.name,
+                organization: &self.plan.name,
+                ips: &[],
+                dns: &[],
+                days: req.days,
+            };
+            let issued = pki::issue_leaf(&spec, &key, req.key_type, Some(&issuer), OffsetDateTime::now_utc())?;
+            let rel = format!("pki/clients/{}", req.name);
+            let mut files = write_identity(&self.dir, &rel, &issued, Some(&ca_der))?;
+            let p12_name = match req.p12_profile {
+                P12Profile::Modern => format!("{rel}/{}.p12", req.name),
+                P12Profile::Legacy => format!("{rel}/{}-legacy.p12", req.name),
+            };
+            let p12 = pki::pkcs12(
+                &req.name,
+                &issued.key_der,
+                &[issued.cert_der.clone(), ca_der],
+                &req.password,
+                req.p12_profile,
+            )?;
+            atomic::write(&self.dir.join(&p12_name), &p12, SECRET_MODE)?;
+            files.p12 = Some(p12_name);
+            let record = Record {
+                kind: CertKind::Client,
+                name: req.name.clone(),
+                cert_der: issued.cert_der.clone(),
+                status: "active",
+            };
+            Ok((
+                files,
+                record,
+                Client { name: req.name.clone(), key_type: req.key_type, active: slot(&files_for_slot(&rel), &issued) },
+            ))
+        })();
+        let (files, record, client) = match made {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(e);
+            }
+        };
+        let mut plan = self.plan.clone();
+        plan.clients.push(client);
+        self.commit(plan, &[record], &folder)?;
+        Ok(files)
+    }
+
+    /// The pins apps should carry: the authority's active and standby keys, or each
+    /// server's when apps pin leaves.
+    pub fn app_pins(&self) -> Vec<AppPin> {
+        let mut pins = Vec::new();
+        match self.plan.pin {
+            PinTarget::Ca => {
+                for (role, slot) in [("active", &self.plan.authority.active), ("standby", &self.plan.authority.standby)]
+                {
+                    if let Some(s) = slot {
+                        pins.push(AppPin { role, owner: "authority".into(), pin: s.pin });
+                    }
+                }
+            }
+            PinTarget::Leaf => {
+                for s in &self.plan.servers {
+                    pins.push(AppPin { role: "active", owner: format!("server {}", s.name), pin: s.active.pin });
+                    if let Some(st) = &s.standby {
+                        pins.push(AppPin { role: "standby", owner: format!("server {}", s.name), pin: st.pin });
+                    }
+                }
+            }
+        }
+        pins
+    }
+
+    /// The certificates apps trust as anchors (DER): both roots of a CA site, or every
+    /// server certificate (active and standby) of a self-signed site.
+    pub fn anchors(&self) -> Result<Vec<Vec<u8>>> {
+        let mut paths = Vec::new();
+        match self.plan.authority.mode {
+            AuthorityMode::Ca => {
+                paths.extend(
+                    self.plan
+                        .authority
+                        .active
+                        .iter()
+                        .chain(&self.plan.authority.standby)
+                        .filter_map(|s| s.cert.clone()),
+                );
+            }
+            AuthorityMode::SelfSigned => {
+                for s in &self.plan.servers {
+                    paths.extend(s.active.cert.clone());
+                    paths.extend(s.standby.as_ref().and_then(|st| st.cert.clone()));
+                }
+            }
+        }
+        let mut anchors = Vec::new();
+        for rel in paths {
+            let path = self.path(&rel);
+            let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+            anchors.extend(crate::input::read_certificates(&path.display().to_string(), &bytes)?);
+        }
+        Ok(anchors)
+    }
+
+    /// Opens the site's ledger.
+    pub fn ledger(&self) -> Result<Ledger> {
+        Ledger::open(&self.path(&format!("pki/{LEDGER_FILE}")))
+    }
+
+    fn refuse_existing(&self, what: &'static str, name: &str, in_plan: bool, folder: &str) -> Result<()> {
+        if in_plan {
+            return Err(Error::bad_value(
+                what,
+                name,
+                "already exists in this site",
+                Some("choose another name; renewing an identity is a rotation, not a new issue"),
+            ));
+        }
+        let dir = self.path(&format!("pki/{folder}/{name}"));
+        if dir.exists() {
+            return Err(Error::bad_value(
+                what,
+                name,
+                format!("{} exists but is not in the plan", dir.display()),
+                Some("it may hold keys of an interrupted issue: move it away, then issue again"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes `plan` as the new plan; on failure removes `folder` and the ledger rows the
+    /// operation added, so nothing half-issued remains.
+    fn commit(&mut self, plan: SitePlan, records: &[Record], folder: &Path) -> Result<()> {
+        let undo = |e: Error| {
+            let _ = std::fs::remove_dir_all(folder);
+            e
+        };
+        let mut ledger = self.ledger().map_err(undo)?;
+        ledger.record(records).map_err(undo)?;
+        if let Err(e) = plan.save(&self.path(PLAN_FILE)) {
+            let serials: Vec<String> = records
+                .iter()
+                .filter_map(|r| crate::cert::parse("", &r.cert_der).ok().map(|c| crate::pin::hex(c.raw_serial())))
+                .collect();
+            let _ = ledger.forget(&serials);
+            return Err(undo(e));
+        }
+        self.plan = plan;
+        Ok(())
+    }
+
+    fn ca_issuer(&self) -> Result<(rcgen::Issuer<'static, rcgen::KeyPair>, Vec<u8>)> {
+        let slot = self.plan.authority.active.as_ref().ok_or_else(|| Error::Plan {
+            path: self.path(PLAN_FILE),
+            problem: "this site has no active CA".into(),
+            hint: None,
+        })?;
+        let cert_rel = slot.cert.as_deref().unwrap_or_default();
+        let cert_path = self.path(cert_rel);
+        let cert_bytes = std::fs::read(&cert_path).map_err(|e| Error::io("cannot read", &cert_path, e))?;
+        let ca_der = crate::input::read_certificates(&cert_path.display().to_string(), &cert_bytes)?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let key_path = self.path(&slot.key);
+        let key_pem =
+            Zeroizing::new(std::fs::read_to_string(&key_path).map_err(|e| Error::io("cannot read", &key_path, e))?);
+        let issuer = pki::load_issuer(&ca_der, &key_pem, &key_path.display().to_string())?;
+        Ok((issuer, ca_der))
+    }
+
+    /// Issues a server identity into `self.dir` (which may be a staging folder).
+    fn make_server(&self, records: &mut Vec<Record>, req: &ServerRequest, now: OffsetDateTime) -> Result<Server> {
+        let rel = format!("pki/servers/{}", req.name);
+        atomic::create_dir_all(&self.dir.join(&rel))?;
+        let cn =
+            req.dns.first().cloned().unwrap_or_else(|| req.ips.first().map(ToString::to_string).unwrap_or_default());
+        let spec = LeafSpec {
+            kind: LeafKind::Server,
+            common_name: &cn,
+            organization: &self.plan.name,
+            ips: &req.ips,
+            dns: &req.dns,
+            days: req.days,
+        };
+        let pinned = self.plan.pin == PinTarget::Leaf;
+        let key = req.key_type.generate()?;
+        let (active, standby) = match self.plan.authority.mode {
+            AuthorityMode::Ca => {
+                let (issuer, ca_der) = self.ca_issuer()?;
+                let issued = pki::issue_leaf(&spec, &key, req.key_type, Some(&issuer), now)?;
+                let files = write_identity(&self.dir, &rel, &issued, Some(&ca_der))?;
+                records.push(Record {
+                    kind: CertKind::Server,
+                    name: req.name.clone(),
+                    cert_der: issued.cert_der.clone(),
+                    status: "active",
+                });
+                let standby = if pinned {
+                    // Behind the private CA a standby needs no certificate yet: the CA
+                    // signs one at promotion, and apps already trust the CA.
+                    let (standby, _) = Standby::generate(req.key_type)?;
+                    let key_rel = format!("{rel}/standby.key");
+                    atomic::write(&self.dir.join(&key_rel), standby.key_pem.as_bytes(), SECRET_MODE)?;
+                    Some(KeySlot {
+                        cert: None,
+                        chain: None,
+                        key: key_rel,
+                        pin: standby.pin,
+                        serial: None,
+                        not_after: None,
+                    })
+                } else {
+                    None
+                };
+                (slot(&files, &issued), standby)
+            }
+            AuthorityMode::SelfSigned => {
+                let issued = pki::issue_leaf(&spec, &key, req.key_type, None, now)?;
+                let files = write_identity(&self.dir, &rel, &issued, None)?;
+                records.push(Record {
+                    kind: CertKind::Server,
+                    name: req.name.clone(),
+                    cert_der: issued.cert_der.clone(),
+                    status: "active",
+                });
+                // A self-signed server is its own anchor: its standby gets a certificate
+                // now, so apps ship both anchors and promotion needs no app update.
+                let (_, standby_key) = Standby::generate(req.key_type)?;
+                let standby = pki::issue_leaf(&spec, &standby_key, req.key_type, None, now)?;
+                let standby_files = write_named(&self.dir, &rel, "standby", &standby, true)?;
+                records.push(Record {
+                    kind: CertKind::ServerStandby,
+                    name: req.name.clone(),
+                    cert_der: standby.cert_der.clone(),
+                    status: "standby",
+                });
+                (slot(&files, &issued), Some(slot(&standby_files, &standby)))
+            }
+        };
+        Ok(Server {
+            name: req.name.clone(),
+            ips: req.ips.clone(),
+            dns: req.dns.clone(),
+            key_type: req.key_type,
+            active,
+            standby,
+        })
+    }
+}
+
+fn default_site_name(dir: &Path) -> String {
+    let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    abs.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "site".into())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_root(
+    root: &Path,
+    records: &mut Vec<Record>,
+    cn: &str,
+    org: &str,
+    stem: &str,
+    kind: CertKind,
+    status: &'static str,
+    now: OffsetDateTime,
+) -> Result<KeySlot> {
+    let key = KeyType::P256.generate()?;
+    let issued = pki::new_root(cn, org, &key, now)?;
+    let rel = "pki/authority";
+    let files = write_named(root, rel, stem, &issued, false)?;
+    records.push(Record { kind, name: "authority".into(), cert_der: issued.cert_der.clone(), status });
+    Ok(slot(&files, &issued))
+}
+
+/// Writes `cert.pem`, `chain.pem`, `cert.cer` and `key.pem` of an identity.
+fn write_identity(root: &Path, rel: &str, issued: &Issued, issuer_der: Option<&[u8]>) -> Result<IssuedFiles> {
+    let files = files_for_slot(rel);
+    write_files(root, &files, issued, issuer_der)?;
+    Ok(files)
+}
+
+/// Writes `<stem>.pem`, `<stem>.cer`, `<stem>.key` and, with `chain`, `<stem>-chain.pem`
+/// (for a self-signed certificate, the certificate alone).
+fn write_named(root: &Path, rel: &str, stem: &str, issued: &Issued, chain: bool) -> Result<IssuedFiles> {
+    let files = IssuedFiles {
+        key: format!("{rel}/{stem}.key"),
+        cert: format!("{rel}/{stem}.pem"),
+        chain: chain.then(|| format!("{rel}/{stem}-chain.pem")),
+        cer: format!("{rel}/{stem}.cer"),
+        p12: None,
+        standby_key: None,
+    };
+    write_files(root, &files, issued, None)?;
+    Ok(files)
+}
+
+fn files_for_slot(rel: &str) -> IssuedFiles {
+    IssuedFiles {
+        key: format!("{rel}/key.pem"),
+        cert: format!("{rel}/cert.pem"),
+        chain: Some(format!("{rel}/chain.pem")),
+        cer: format!("{rel}/cert.cer"),
+        p12: None,
+        standby_key: None,
+    }
+}
+
+fn write_files(root: &Path, files: &IssuedFiles, issued: &Issued, issuer_der: Option<&[u8]>) -> Result<()> {
+    if let Some(parent) = root.join(&files.key).parent() {
+        atomic::create_dir_all(parent)?;
+    }
+    atomic::write(&root.join(&files.key), issued.key_pem.as_bytes(), SECRET_MODE)?;
+    atomic::write(&root.join(&files.cert), issued.cert_pem.as_bytes(), PUBLIC_MODE)?;
+    if let Some(chain_path) = &files.chain {
+        let mut chain = issued.cert_pem.clone();
+        if let Some(der) = issuer_der {
+            chain.push_str(&pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())));
+        }
+        atomic::write(&root.join(chain_path), chain.as_bytes(), PUBLIC_MODE)?;
+    }
+    atomic::write(&root.join(&files.cer), &issued.cert_der, PUBLIC_MODE)?;
+    Ok(())
+}
+
+fn slot(files: &IssuedFiles, issued: &Issued) -> KeySlot {
+    KeySlot {
+        cert: Some(files.cert.clone()),
+        chain: files.chain.clone(),
+        key: files.key.clone(),
+        pin: issued.pin,
+        serial: Some(issued.serial.clone()),
+        not_after: Some(issued.not_after),
+    }
+}
