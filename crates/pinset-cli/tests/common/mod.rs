@@ -1,0 +1,43 @@
+//! What every integration test shares: the built `pinset` binary, site creation, and
+//! running real peers (openssl, keytool) with readable failures.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `pinset` binary cargo built for this test run.
+pub fn pinset() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("pinset").expect("pinset binary");
+    cmd.env_remove("PINSET_SITE").env_remove("PINSET_P12_PASSWORD").env("NO_COLOR", "1");
+    cmd
+}
+
+/// Creates a site in `parent/name` with `pinset init` and the given extra arguments.
+pub fn init_site(parent: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let dir = parent.join(name);
+    let out = pinset().arg("init").arg(&dir).args(args).output().expect("run pinset init");
+    assert!(out.status.success(), "pinset init {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+/// Runs a program and returns its output, failing the test with a clear message when the
+/// program itself cannot be started.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (install it with scripts/setup): {e}"))
+}
+
+/// Runs `openssl` and returns stdout; the test fails when openssl fails.
+pub fn openssl_ok(args: &[&str]) -> Vec<u8> {
+    let out = run("openssl", args);
+    assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// A path as &str (test paths are always UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
