@@ -249,8 +249,9 @@ pub fn load_issuer(cert_der: &[u8], key_pem: &str, source: &str) -> Result<Issue
 fn base_params(common_name: &str, organization: &str, now: OffsetDateTime, days: u32) -> Result<CertificateParams> {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, common_name);
+    // Most general first, as DER names are ordered; people read them reversed (CN first).
     dn.push(DnType::OrganizationName, organization);
+    dn.push(DnType::CommonName, common_name);
     params.distinguished_name = dn;
     // Whole seconds: X.509 times carry no fraction, and the plan and ledger show the same
     // instant the certificate does.
