@@ -1,5 +1,7 @@
 //! rustls glue for pinset: the one crypto provider every TLS configuration in pinset is
-//! built with, and configurations made from PEM files of a site.
+//! built with, configurations made from PEM files of a site, and the pinning verifier.
+
+pub mod verifier;
 
 use std::sync::{Arc, OnceLock};
 
@@ -61,3 +63,5 @@ fn certs_from_pem(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| Error::Pem { what: what.into(), source })
 }
+
+pub use verifier::{FailureKind, PinnedVerifier, VerifyError};

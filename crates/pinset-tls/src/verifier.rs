@@ -1,0 +1,628 @@
+//! [`PinnedVerifier`]: a rustls `ServerCertVerifier` that validates the chain against the
+//! site's anchors, checks the dialled name (DNS against dNSName SANs, IP literals against
+//! iPAddress SANs, never the CN), then requires a pin to match a certificate of the
+//! *validated* chain, the anchor included even when the server did not send it — the
+//! semantics of Android's Network Security Config.
+//!
+//! Every failure is a [`VerifyError`] with a [`FailureKind`], whose message lists the chain
+//! as `sha256/<b64>: <subject>` lines and the expected pins, as OkHttp's does.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use pinset::Pin;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::TrustAnchor;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+use time::OffsetDateTime;
+use webpki::{EndEntityCert, KeyUsage};
+
+use crate::provider;
+
+/// Why a server's certificate was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A certificate of the chain has expired.
+    Expired,
+    /// A certificate of the chain is not valid yet.
+    NotYetValid,
+    /// The certificate does not name the address or host that was dialled.
+    NameMismatch,
+    /// No chain leads to a trusted anchor (an untrusted root, or a missing intermediate).
+    UnknownIssuer,
+    /// The chain is valid but no certificate in it carries a pinned key.
+    PinMismatch,
+    /// The server presented a CA certificate as its own.
+    CaUsedAsEndEntity,
+    /// The certificate is not for TLS servers (EKU without serverAuth, or a leaf used as CA).
+    BadUsage,
+    /// A signature in the chain does not verify, or uses an unsupported algorithm.
+    BadSignature,
+    /// A certificate is not valid DER.
+    Malformed,
+    /// Any other refusal (revoked, constraints …); the detail says which.
+    Other,
+}
+
+impl FailureKind {
+    fn summary(self) -> &'static str {
+        match self {
+            FailureKind::Expired => "a certificate of the chain has expired",
+            FailureKind::NotYetValid => "a certificate of the chain is not valid yet",
+            FailureKind::NameMismatch => "the certificate is not valid for the address dialled",
+            FailureKind::UnknownIssuer => "the chain does not lead to a trusted anchor",
+            FailureKind::PinMismatch => "certificate pinning failure: no pinned key in the validated chain",
+            FailureKind::CaUsedAsEndEntity => "the server presented a CA certificate as its own",
+            FailureKind::BadUsage => "the certificate is not allowed for TLS servers",
+            FailureKind::BadSignature => "a signature in the chain is invalid or unsupported",
+            FailureKind::Malformed => "a certificate is malformed",
+            FailureKind::Other => "the certificate was refused",
+        }
+    }
+}
+
+/// Where a certificate stands in a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// The server's own certificate.
+    Leaf,
+    /// A CA certificate between leaf and anchor.
+    Intermediate,
+    /// The trust anchor the chain validated to.
+    Anchor,
+}
+
+/// One certificate of a chain, as reports show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChainLink {
+    /// Its place in the chain.
+    pub position: Position,
+    /// The SPKI pin of its key.
+    pub pin: Pin,
+    /// Its subject, CN first.
+    pub subject: String,
+    /// Whether the server sent it (an anchor usually is not sent).
+    pub sent: bool,
+}
+
+/// What the pin check concluded for an accepted chain.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum PinCheck {
+    /// A pinned key is in the validated chain.
+    Matched {
+        /// The pin that matched.
+        pin: Pin,
+        /// Where in the chain.
+        position: Position,
+    },
+    /// The pins have expired: they were skipped and only the anchors were enforced.
+    Expired {
+        /// The last day the pins applied (UTC).
+        expired_after: String,
+    },
+    /// No pins are configured: anchors alone decide.
+    NoPins,
+    /// Report-only mode: no pin matched, the mismatch was reported and the connection
+    /// allowed.
+    MismatchReported,
+    /// Pin-only mode: the name was not checked; a pin matched instead.
+    MatchedWithoutNameCheck {
+        /// The pin that matched.
+        pin: Pin,
+    },
+}
+
+/// An accepted chain.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    /// The validated chain, leaf first, anchor last.
+    pub chain: Vec<ChainLink>,
+    /// What the pin check concluded.
+    pub pins: PinCheck,
+}
+
+/// A refused chain: the kind, the name dialled, the chain seen and the pins expected.
+#[derive(Clone, Debug)]
+pub struct VerifyError {
+    /// Why it was refused.
+    pub kind: FailureKind,
+    /// The server name or address dialled.
+    pub server_name: String,
+    /// The chain: the validated one for a pin mismatch, else what the server sent.
+    pub chain: Vec<ChainLink>,
+    /// The pins that would have been accepted.
+    pub expected_pins: Vec<Pin>,
+    /// The validation library's own words.
+    pub detail: String,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} for {} ({})", self.kind.summary(), self.server_name, self.detail)?;
+        let title = if self.kind == FailureKind::PinMismatch { "Validated chain" } else { "Peer certificate chain" };
+        writeln!(f, "  {title}:")?;
+        for link in &self.chain {
+            let note = match (link.position, link.sent) {
+                (Position::Anchor, false) => " (trust anchor, not sent)",
+                (Position::Anchor, true) => " (trust anchor)",
+                _ => "",
+            };
+            writeln!(f, "    sha256/{}: {}{note}", link.pin, link.subject)?;
+        }
+        if !self.expected_pins.is_empty() {
+            writeln!(f, "  Pinned certificates for {}:", self.server_name)?;
+            for pin in &self.expected_pins {
+                writeln!(f, "    sha256/{pin}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl VerifyError {
+    /// Finds pinset's typed error inside a rustls error, if that is what it carries.
+    pub fn from_rustls(err: &rustls::Error) -> Option<&VerifyError> {
+        match err {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) => {
+                inner.downcast_ref::<VerifyError>()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Receives pin mismatches in report-only mode.
+pub type Reporter = Arc<dyn Fn(&VerifyError) + Send + Sync>;
+
+/// Called with every verification result: the chain accepted, or the error.
+pub type Observer = Arc<dyn Fn(Result<&Verified, &VerifyError>) + Send + Sync>;
+
+struct Anchor {
+    trust_anchor: TrustAnchor<'static>,
+    subject: String,
+}
+
+/// The pinning verifier. Build one with [`PinnedVerifier::builder`].
+pub struct PinnedVerifier {
+    anchors: Vec<Anchor>,
+    trust_anchors: Vec<TrustAnchor<'static>>,
+    pins: Vec<Pin>,
+    pins_expire_after: Option<time::Date>,
+    report_only: Option<Reporter>,
+    pin_only: bool,
+    observer: Option<Observer>,
+    provider: Arc<CryptoProvider>,
+    last: Mutex<Option<Result<Verified, VerifyError>>>,
+}
+
+impl fmt::Debug for PinnedVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinnedVerifier")
+            .field("anchors", &self.anchors.iter().map(|a| &a.subject).collect::<Vec<_>>())
+            .field("pins", &self.pins)
+            .field("pins_expire_after", &self.pins_expire_after)
+            .field("report_only", &self.report_only.is_some())
+            .field("pin_only", &self.pin_only)
+            .finish()
+    }
+}
+
+/// Errors building a verifier.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// An anchor certificate cannot be used.
+    #[error("trust anchor {subject}: {detail}")]
+    BadAnchor {
+        /// Which anchor.
+        subject: String,
+        /// Why.
+        detail: String,
+    },
+    /// Neither anchors nor system roots: nothing could ever validate.
+    #[error("no trust anchors: give the site's CA (or the self-signed certificate), or use system roots")]
+    NoAnchors,
+    /// Pin-only mode without pins would accept any certificate from any trusted anchor for
+    /// any name.
+    #[error("pin-only mode needs at least one pin")]
+    PinOnlyWithoutPins,
+    /// Reading the site failed.
+    #[error(transparent)]
+    Site(#[from] pinset::Error),
+}
+
+/// Builds a [`PinnedVerifier`].
+#[derive(Default)]
+pub struct Builder {
+    anchors: Vec<CertificateDer<'static>>,
+    system_roots: bool,
+    pins: Vec<Pin>,
+    pins_expire_after: Option<time::Date>,
+    report_only: Option<Reporter>,
+    pin_only: bool,
+    observer: Option<Observer>,
+}
+
+impl Builder {
+    /// Trusts this certificate (DER) as an anchor.
+    pub fn anchor(mut self, der: CertificateDer<'static>) -> Self {
+        self.anchors.push(der);
+        self
+    }
+
+    /// Also trusts the operating system's roots.
+    pub fn with_system_roots(mut self) -> Self {
+        self.system_roots = true;
+        self
+    }
+
+    /// Requires this pin (any one pin matching passes).
+    pub fn pin(mut self, pin: Pin) -> Self {
+        self.pins.push(pin);
+        self
+    }
+
+    /// Pins apply up to and including this day (UTC); after it they are skipped, anchors
+    /// still enforced.
+    pub fn pins_expire_after(mut self, last_day: time::Date) -> Self {
+        self.pins_expire_after = Some(last_day);
+        self
+    }
+
+    /// Report-only: a pin mismatch is passed to `report` and the connection proceeds.
+    /// Chain, time and name are still enforced.
+    pub fn report_only(mut self, report: impl Fn(&VerifyError) + Send + Sync + 'static) -> Self {
+        self.report_only = Some(Arc::new(report));
+        self
+    }
+
+    /// For a self-signed server whose addresses change (DHCP): a pin match replaces the
+    /// name check. The chain and validity times are still checked. Requires pins.
+    pub fn pin_only_without_name_check(mut self) -> Self {
+        self.pin_only = true;
+        self
+    }
+
+    /// Calls `observer` with every verification result.
+    pub fn observe(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Builds the verifier.
+    pub fn build(self) -> Result<Arc<PinnedVerifier>, BuildError> {
+        let mut anchors = Vec::new();
+        for der in self.anchors.iter().cloned() {
+            anchors.push(anchor_of(der)?);
+        }
+        if self.system_roots {
+            let loaded = rustls_native_certs::load_native_certs();
+            for der in loaded.certs {
+                // A damaged system root is skipped, as rustls' own platform loading does.
+                if let Ok(a) = anchor_of(der) {
+                    anchors.push(a);
+                }
+            }
+        }
+        if anchors.is_empty() {
+            return Err(BuildError::NoAnchors);
+        }
+        if self.pin_only && self.pins.is_empty() {
+            return Err(BuildError::PinOnlyWithoutPins);
+        }
+        Ok(Arc::new(PinnedVerifier {
+            trust_anchors: anchors.iter().map(|a| a.trust_anchor.clone()).collect(),
+            anchors,
+            pins: self.pins,
+            pins_expire_after: self.pins_expire_after,
+            report_only: self.report_only,
+            pin_only: self.pin_only,
+            observer: self.observer,
+            provider: provider(),
+            last: Mutex::new(None),
+        }))
+    }
+}
+
+fn anchor_of(der: CertificateDer<'static>) -> Result<Anchor, BuildError> {
+    let subject = subject_of(&der);
+    let trust_anchor = webpki::anchor_from_trusted_cert(&der)
+        .map_err(|e| BuildError::BadAnchor { subject: subject.clone(), detail: e.to_string() })?
+        .to_owned();
+    Ok(Anchor { trust_anchor, subject })
+}
+
+/// webpki keeps an anchor's SubjectPublicKeyInfo without its outer SEQUENCE: re-wrap it
+/// before hashing, or a root pin never matches.
+pub fn anchor_pin(anchor: &TrustAnchor<'_>) -> Pin {
+    Pin::of_spki(&der_sequence(anchor.subject_public_key_info.as_ref()))
+}
+
+fn der_sequence(content: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x30];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn subject_of(der: &[u8]) -> String {
+    match pinset::cert::parse("", der) {
+        Ok(c) => pinset::cert::name_to_string(c.subject()),
+        Err(_) => "(unparseable certificate)".into(),
+    }
+}
+
+fn link(position: Position, der: &[u8], sent: bool) -> ChainLink {
+    let pin =
+        pinset::cert::parse("", der).map(|c| Pin::of_spki(c.public_key().raw)).unwrap_or_else(|_| Pin::of_spki(der));
+    ChainLink { position, pin, subject: subject_of(der), sent }
+}
+
+impl PinnedVerifier {
+    /// A builder with nothing trusted and nothing pinned yet.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A builder for a site: its anchors (both roots, or every self-signed server
+    /// certificate), the pins its apps carry, and the plan's pin expiration.
+    pub fn for_site(site: &pinset::Site) -> Result<Builder, BuildError> {
+        let mut b = Builder::default();
+        for der in site.anchors()? {
+            b = b.anchor(CertificateDer::from(der));
+        }
+        for p in site.app_pins() {
+            b = b.pin(p.pin);
+        }
+        if let Some(date) = &site.plan.pin_expiration {
+            b = b.pins_expire_after(pinset::plan::parse_date(date)?);
+        }
+        Ok(b)
+    }
+
+    /// The result of the most recent verification by this verifier (with concurrent
+    /// connections, of one of them).
+    pub fn last_result(&self) -> Option<Result<Verified, VerifyError>> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// The pins this verifier requires.
+    pub fn pins(&self) -> &[Pin] {
+        &self.pins
+    }
+
+    /// Verifies a chain for `server_name` at `now`, offline: the same checks a handshake
+    /// makes.
+    pub fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<Verified, VerifyError> {
+        let result = self.verify_inner(end_entity, intermediates, server_name, now);
+        if let Some(observer) = &self.observer {
+            observer(result.as_ref());
+        }
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(result.clone());
+        }
+        result
+    }
+
+    fn verify_inner(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<Verified, VerifyError> {
+        let name = server_name.to_str().into_owned();
+        let sent_chain = || {
+            std::iter::once(link(Position::Leaf, end_entity, true))
+                .chain(intermediates.iter().map(|c| link(Position::Intermediate, c, true)))
+                .collect::<Vec<_>>()
+        };
+        let fail = |kind: FailureKind, detail: String, chain: Vec<ChainLink>| VerifyError {
+            kind,
+            server_name: name.clone(),
+            chain,
+            expected_pins: self.pins.clone(),
+            detail,
+        };
+        let cert = EndEntityCert::try_from(end_entity)
+            .map_err(|e| fail(FailureKind::Malformed, e.to_string(), sent_chain()))?;
+        let pins_apply = !self.pins.is_empty() && !self.pins_expired(now);
+        // The pin check runs inside path building, so that any validated path carrying a
+        // pinned key is accepted (webpki tries the others when one is refused here).
+        let matched: RefCell<Option<(Pin, Position, Vec<ChainLink>)>> = RefCell::new(None);
+        let mismatched: RefCell<Option<Vec<ChainLink>>> = RefCell::new(None);
+        let check_path = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let chain = self.path_links(path, end_entity, intermediates);
+            if !pins_apply {
+                *matched.borrow_mut() = Some((Pin::of_spki(&[]), Position::Leaf, chain));
+                return Ok(());
+            }
+            match chain.iter().find(|l| self.pins.contains(&l.pin)) {
+                Some(l) => {
+                    *matched.borrow_mut() = Some((l.pin, l.position, chain));
+                    Ok(())
+                }
+                None if self.report_only.is_some() => {
+                    *mismatched.borrow_mut() = Some(chain.clone());
+                    *matched.borrow_mut() = Some((Pin::of_spki(&[]), Position::Leaf, chain));
+                    Ok(())
+                }
+                None => {
+                    *mismatched.borrow_mut() = Some(chain);
+                    // Any non-fatal error makes webpki try the next path; UnknownIssuer is
+                    // the one it carries forward. Told apart below by `mismatched`.
+                    Err(webpki::Error::UnknownIssuer)
+                }
+            }
+        };
+        let verified = cert.verify_for_usage(
+            self.provider.signature_verification_algorithms.all,
+            &self.trust_anchors,
+            intermediates,
+            now,
+            KeyUsage::server_auth(),
+            None,
+            Some(&check_path),
+        );
+        if let Err(e) = verified {
+            if let (webpki::Error::UnknownIssuer, Some(chain)) = (&e, mismatched.borrow_mut().take()) {
+                return Err(fail(
+                    FailureKind::PinMismatch,
+                    "no pin matched any certificate of the validated chain".into(),
+                    chain,
+                ));
+            }
+            return Err(fail(kind_of(&e), e.to_string(), sent_chain()));
+        }
+        let Some((pin, position, chain)) = matched.into_inner() else {
+            return Err(fail(FailureKind::Other, "no validated path".into(), sent_chain()));
+        };
+        if !self.pin_only {
+            cert.verify_is_valid_for_subject_name(server_name)
+                .map_err(|e| fail(FailureKind::NameMismatch, e.to_string(), sent_chain()))?;
+        }
+        let pins = if self.pins.is_empty() {
+            PinCheck::NoPins
+        } else if !pins_apply {
+            PinCheck::Expired { expired_after: self.pins_expire_after.map(|d| d.to_string()).unwrap_or_default() }
+        } else if let Some(seen) = mismatched.into_inner() {
+            if let Some(report) = &self.report_only {
+                report(&fail(FailureKind::PinMismatch, "report-only: connection allowed".into(), seen));
+            }
+            PinCheck::MismatchReported
+        } else if self.pin_only {
+            PinCheck::MatchedWithoutNameCheck { pin }
+        } else {
+            PinCheck::Matched { pin, position }
+        };
+        Ok(Verified { chain, pins })
+    }
+
+    fn pins_expired(&self, now: UnixTime) -> bool {
+        let Some(last_day) = self.pins_expire_after else { return false };
+        let today =
+            OffsetDateTime::from_unix_timestamp(now.as_secs() as i64).map(|t| t.date()).unwrap_or(time::Date::MAX);
+        today > last_day
+    }
+
+    fn path_links(
+        &self,
+        path: &webpki::VerifiedPath<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+    ) -> Vec<ChainLink> {
+        let mut chain = vec![link(Position::Leaf, end_entity, true)];
+        for c in path.intermediate_certificates() {
+            let der = c.der();
+            chain.push(link(Position::Intermediate, der.as_ref(), true));
+        }
+        let anchor = path.anchor();
+        let pin = anchor_pin(anchor);
+        let sent = intermediates
+            .iter()
+            .chain(std::iter::once(end_entity))
+            .any(|c| pinset::cert::parse("", c).map(|p| Pin::of_spki(p.public_key().raw) == pin).unwrap_or(false));
+        let subject = self
+            .anchors
+            .iter()
+            .find(|a| a.trust_anchor.subject_public_key_info == anchor.subject_public_key_info)
+            .map(|a| a.subject.clone())
+            .unwrap_or_default();
+        chain.push(ChainLink { position: Position::Anchor, pin, subject, sent });
+        chain
+    }
+}
+
+fn kind_of(e: &webpki::Error) -> FailureKind {
+    use webpki::Error as E;
+    match e {
+        E::CertExpired { .. } => FailureKind::Expired,
+        E::CertNotValidYet { .. } => FailureKind::NotYetValid,
+        E::UnknownIssuer => FailureKind::UnknownIssuer,
+        E::CaUsedAsEndEntity => FailureKind::CaUsedAsEndEntity,
+        E::RequiredEkuNotFoundContext(_) | E::EndEntityUsedAsCa | E::EmptyEkuExtension => FailureKind::BadUsage,
+        E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => FailureKind::BadSignature,
+        E::CertNotValidForName(_) => FailureKind::NameMismatch,
+        E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions => FailureKind::Malformed,
+        other => {
+            // Variants added or renamed by webpki releases, told apart by name.
+            let name = format!("{other:?}");
+            if name.starts_with("UnsupportedSignatureAlgorithm") {
+                FailureKind::BadSignature
+            } else if name.starts_with("RequiredEku") {
+                FailureKind::BadUsage
+            } else {
+                FailureKind::Other
+            }
+        }
+    }
+}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.verify(end_entity, intermediates, server_name, now) {
+            Ok(_) => Ok(ServerCertVerified::assertion()),
+            Err(e) => Err(rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A client configuration that verifies servers with `verifier` (no client certificate).
+pub fn client_config(verifier: Arc<PinnedVerifier>) -> Result<rustls::ClientConfig, rustls::Error> {
+    Ok(rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
