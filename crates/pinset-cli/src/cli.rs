@@ -41,8 +41,16 @@ pub enum Command {
   pinset pin chain.pem                       one line per certificate of the bundle
   pinset pin key.pem --format okhttp         sha256/<b64>, as OkHttp's CertificatePinner takes
   pinset pin cert.pem --cert-sha256          whole-certificate fingerprints (not pins)
+  pinset pin https://192.168.1.10:8443       the chain a live server presents, trusted or not
   openssl s_client ... | pinset pin -        from standard input")]
     Pin(PinArgs),
+    /// Validate a certificate for a server name at a time, offline, with the same checks
+    /// as a TLS connection (chain, time, name, pins). Exit 0 valid, 1 invalid.
+    #[command(after_help = "Examples:
+  pinset verify cert.pem --ca ca.pem --name 192.168.1.10
+  pinset verify cert.pem --site shop --name fd00::10 --at 2027-06-01T00:00:00Z
+  pinset verify leaf.pem --chain inter.pem --ca root.pem --name hub.local --pin sha256/…")]
+    Verify(VerifyArgs),
     /// Show what a certificate (or every certificate of a chain) says.
     #[command(after_help = "Examples:
   pinset inspect pki/servers/server/cert.pem
@@ -186,7 +194,8 @@ pub enum P12ProfileArg {
 /// `pinset pin`.
 #[derive(Debug, Args)]
 pub struct PinArgs {
-    /// Files to pin (`-` for standard input). None: the pins apps should carry for the site.
+    /// Files to pin (`-` for standard input), or live servers (`https://HOST[:PORT]`,
+    /// `HOST:PORT`, `[::1]:PORT`). None: the pins apps should carry for the site.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// How to write each pin.
@@ -202,7 +211,14 @@ pub struct PinArgs {
     /// File holding the password of a PKCS#12 input [else $PINSET_P12_PASSWORD, else a prompt].
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// Where the site is (when no INPUT is given).
+    /// Server name to send (SNI) when INPUT is a live server.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Seconds to wait for a live server.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Where the site is (pins for apps when no INPUT is given; what a live server is
+    /// checked against).
     #[command(flatten)]
     pub site: SiteArg,
 }
@@ -232,4 +248,33 @@ pub struct InspectArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `pinset verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The certificate to check (PEM or DER; a bundle's first certificate is the leaf, the
+    /// rest intermediates).
+    pub cert: String,
+    /// Intermediate certificates the server would send.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<String>,
+    /// A trust anchor (repeatable). Without --ca, the site's anchors and pins are used.
+    #[arg(long = "ca", value_name = "FILE")]
+    pub cas: Vec<String>,
+    /// The server name dialled: a DNS name or an IP address.
+    #[arg(long, value_name = "DNS|IP")]
+    pub name: String,
+    /// Check at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// A pin that must match the validated chain (repeatable; any one passes).
+    #[arg(long = "pin", value_name = "PIN")]
+    pub pins: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the site is (used when no --ca is given).
+    #[command(flatten)]
+    pub site: SiteArg,
 }

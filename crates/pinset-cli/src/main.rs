@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Issue(cli::IssueCommand::Client(args)) => commands::issue::client(args),
         cli::Command::Pin(args) => commands::pin::run(args),
         cli::Command::Inspect(args) => commands::inspect::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! rustls glue for pinset: the one crypto provider every TLS configuration in pinset is
 //! built with, configurations made from PEM files of a site, and the pinning verifier.
 
+pub mod probe;
 pub mod verifier;
 
 use std::sync::{Arc, OnceLock};

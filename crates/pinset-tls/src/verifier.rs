@@ -145,7 +145,7 @@ pub struct VerifyError {
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} for {} ({})", self.kind.summary(), self.server_name, self.detail)?;
+        writeln!(f, "{} for {}: {}", self.kind.summary(), self.server_name, self.detail)?;
         let title = if self.kind == FailureKind::PinMismatch { "Validated chain" } else { "Peer certificate chain" };
         writeln!(f, "  {title}:")?;
         for link in &self.chain {
@@ -494,14 +494,14 @@ impl PinnedVerifier {
                     chain,
                 ));
             }
-            return Err(fail(kind_of(&e), e.to_string(), sent_chain()));
+            return Err(fail(kind_of(&e), describe(&e), sent_chain()));
         }
         let Some((pin, position, chain)) = matched.into_inner() else {
             return Err(fail(FailureKind::Other, "no validated path".into(), sent_chain()));
         };
         if !self.pin_only {
             cert.verify_is_valid_for_subject_name(server_name)
-                .map_err(|e| fail(FailureKind::NameMismatch, e.to_string(), sent_chain()))?;
+                .map_err(|e| fail(FailureKind::NameMismatch, describe(&e), sent_chain()))?;
         }
         let pins = if self.pins.is_empty() {
             PinCheck::NoPins
@@ -552,6 +552,45 @@ impl PinnedVerifier {
             .unwrap_or_default();
         chain.push(ChainLink { position: Position::Anchor, pin, subject, sent });
         chain
+    }
+}
+
+/// webpki's error in words a person reads: dates as dates, names as `IP:`/`DNS:` lists.
+fn describe(e: &webpki::Error) -> String {
+    let date = |t: &UnixTime| {
+        OffsetDateTime::from_unix_timestamp(t.as_secs() as i64)
+            .ok()
+            .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_else(|| format!("{}s", t.as_secs()))
+    };
+    match e {
+        webpki::Error::CertExpired { time, not_after } => {
+            format!("valid until {}, checked at {}", date(not_after), date(time))
+        }
+        webpki::Error::CertNotValidYet { time, not_before } => {
+            format!("valid from {}, checked at {}", date(not_before), date(time))
+        }
+        webpki::Error::CertNotValidForName(ctx) => {
+            let presented: Vec<String> = ctx
+                .presented
+                .iter()
+                .map(|p| match p.strip_prefix("IpAddress(").and_then(|r| r.strip_suffix(')')) {
+                    Some(ip) => format!("IP:{ip}"),
+                    None => format!("DNS:{}", p.trim_start_matches("DnsName(").trim_end_matches(')').trim_matches('"')),
+                })
+                .collect();
+            if presented.is_empty() {
+                "the certificate names no address or host (no subjectAltName; the CN is never used)".into()
+            } else {
+                format!("the certificate names {}", presented.join(", "))
+            }
+        }
+        webpki::Error::UnknownIssuer => {
+            "no trusted anchor signed it (an untrusted root, or an intermediate the server did not send)".into()
+        }
+        webpki::Error::CaUsedAsEndEntity => "its basicConstraints say CA:TRUE".into(),
+        webpki::Error::RequiredEkuNotFoundContext(_) => "its extendedKeyUsage lacks serverAuth".into(),
+        other => format!("{other:?}"),
     }
 }
 

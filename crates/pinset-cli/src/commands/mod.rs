@@ -4,3 +4,4 @@ pub mod init;
 pub mod inspect;
 pub mod issue;
 pub mod pin;
+pub mod verify;

@@ -2,11 +2,15 @@
 
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use pinset::input::{self, ObjectKind};
 use pinset::{PinFormat, Site};
+use pinset_tls::probe::{self, Target};
 use zeroize::Zeroizing;
 
 use crate::cli::{FormatArg, PinArgs};
+use crate::commands::verify::{EXIT_INVALID, build_verifier, describe_pins};
 use crate::output;
 
 /// One line of `pinset pin --json`.
@@ -18,6 +22,18 @@ struct PinRecord {
     spki_sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     cert_sha256: Option<String>,
+    /// Live servers: place in the presented chain, validity, and the site's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<LiveInfo>,
+}
+
+#[derive(serde::Serialize)]
+struct LiveInfo {
+    position: usize,
+    not_before: String,
+    not_after: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<serde_json::Value>,
 }
 
 /// Prints pins.
@@ -29,7 +45,12 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let mut records = Vec::new();
     let mut text = String::new();
     let mut password_file = args.password_file.clone();
+    let mut all_valid = true;
     for name in &args.inputs {
+        if let Some(target) = live_target(name) {
+            all_valid &= live(&args, &target, format, &mut records, &mut text)?;
+            continue;
+        }
         let bytes = output::read_input(name)?;
         let label = if name == "-" { "(stdin)" } else { name.as_str() };
         let mut ask = |source: &str| -> pinset::Result<Zeroizing<String>> {
@@ -52,6 +73,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
                     description: object.description.clone(),
                     spki_sha256: pin.to_base64(),
                     cert_sha256,
+                    live: None,
                 });
                 continue;
             }
@@ -74,6 +96,10 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         output::emit_json(&records)?;
     } else {
         output::emit(&text)?;
+    }
+    // A live chain refused by a site named with --site is a verification failure.
+    if !all_valid && args.site.site.is_some() {
+        return Ok(ExitCode::from(EXIT_INVALID));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -102,4 +128,93 @@ fn pin_format(f: FormatArg) -> PinFormat {
         FormatArg::Hpkp => PinFormat::Hpkp,
         FormatArg::Hex => PinFormat::Hex,
     }
+}
+
+/// An input that is not a file but names a server: `https://…`, `host:port`, `[v6]:port`.
+fn live_target(name: &str) -> Option<Target> {
+    if name == "-" || std::path::Path::new(name).exists() {
+        return None;
+    }
+    if name.starts_with("https://") || name.contains(':') { Target::parse(name).ok() } else { None }
+}
+
+/// Pins of the chain a live server presents, trusted or not, and whether it validates
+/// against the site (when there is one).
+/// Returns false when the chain was checked against the site and refused.
+fn live(
+    args: &PinArgs,
+    target: &Target,
+    format: FormatArg,
+    records: &mut Vec<PinRecord>,
+    text: &mut String,
+) -> anyhow::Result<bool> {
+    let presented = probe::fetch_chain(target, args.sni.as_deref(), Duration::from_secs(args.timeout.max(1)))?;
+    let source = target.authority();
+    let now = time::OffsetDateTime::now_utc();
+    let site_dir = output::site_dir(args.site.site.as_deref());
+    let verdict = if site_dir.join(pinset::plan::PLAN_FILE).exists() {
+        let verifier = build_verifier(args.site.site.as_deref(), &[], &[])?;
+        let name = target.server_name()?;
+        let (leaf, rest) =
+            presented.chain.split_first().ok_or_else(|| anyhow::anyhow!("{source}: the server sent no certificate"))?;
+        let unix = rustls::pki_types::UnixTime::now();
+        Some(match verifier.verify(leaf, rest, &name, unix) {
+            Ok(v) => (
+                format!("{source}: validates against the site; pins {}", describe_pins(&v.pins)),
+                serde_json::json!({"valid": true, "pins": v.pins}),
+            ),
+            Err(e) => (
+                format!("{source}: does NOT validate against the site: {e}"),
+                serde_json::json!({"valid": false, "kind": e.kind, "detail": e.detail}),
+            ),
+        })
+    } else {
+        None
+    };
+    let date = |t: time::OffsetDateTime| t.date().to_string();
+    for (i, der) in presented.chain.iter().enumerate() {
+        let s = pinset::cert::summarize(&source, der, now)?;
+        let position = if i == 0 { "leaf".to_string() } else { format!("chain[{i}]") };
+        if format == FormatArg::Json {
+            records.push(PinRecord {
+                source: format!("{source}#{}", i + 1),
+                kind: ObjectKind::Certificate,
+                description: s.subject.clone(),
+                spki_sha256: s.spki_sha256.to_base64(),
+                cert_sha256: Some(s.cert_sha256.clone()),
+                live: Some(LiveInfo {
+                    position: i,
+                    not_before: date(s.not_before),
+                    not_after: date(s.not_after),
+                    site: if i == 0 { verdict.as_ref().map(|v| v.1.clone()) } else { None },
+                }),
+            });
+            continue;
+        }
+        let value = if args.cert_sha256 {
+            format!("cert-sha256:{}", s.cert_sha256)
+        } else {
+            s.spki_sha256.format(pin_format(format))
+        };
+        let expired = if s.days_left < 0 { ", EXPIRED" } else { "" };
+        text.push_str(&format!(
+            "{value}  {source}#{} ({position})  certificate: {} (valid {} to {}{expired})\n",
+            i + 1,
+            s.subject,
+            date(s.not_before),
+            date(s.not_after)
+        ));
+    }
+    if format != FormatArg::Json {
+        eprintln!(
+            "{source}: {} {} {}",
+            presented.protocol,
+            presented.cipher,
+            presented.alpn.as_deref().unwrap_or("(no ALPN)")
+        );
+        if let Some((line, _)) = &verdict {
+            eprint!("{line}{}", if line.ends_with('\n') { "" } else { "\n" });
+        }
+    }
+    Ok(verdict.is_none_or(|(_, v)| v["valid"] == true))
 }
