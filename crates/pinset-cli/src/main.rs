@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Pin(args) => commands::pin::run(args),
         cli::Command::Inspect(args) => commands::inspect::run(args),
         cli::Command::Verify(args) => commands::verify::run(args),
+        cli::Command::Get(args) => commands::get::run(args),
     };
     match result {
         Ok(code) => code,

@@ -312,13 +312,7 @@ fn looks_like_pkcs12(der: &[u8]) -> bool {
 }
 
 fn read_pkcs12(name: &str, der: &[u8], password: &str) -> Result<Vec<Object>> {
-    let store =
-        p12_keystore::KeyStore::from_pkcs12(der, password, p12_keystore::Pkcs12ImportPolicy::Relaxed).map_err(|e| {
-            match e {
-                p12_keystore::error::Error::MacError(_) => Error::WrongPassword { path: name.to_string() },
-                other => Error::bad_input(name, format!("cannot read this PKCS#12 file: {other}"), None),
-            }
-        })?;
+    let store = crate::pki::open_pkcs12(name, der, password)?;
     let mut objects = Vec::new();
     for (alias, entry) in store.entries() {
         match entry {

@@ -329,3 +329,35 @@ pub fn pkcs12(
         .write()
         .map_err(|e| Error::crypto("cannot write PKCS#12", e))
 }
+
+/// A key and its certificate chain read from a PKCS#12 file (for client authentication).
+pub struct KeyAndChain {
+    /// The private key, PKCS#8 DER.
+    pub key_pkcs8_der: Zeroizing<Vec<u8>>,
+    /// The certificates, the key's own first.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// Reads the first key and its chain from a PKCS#12 file; `source` is named in errors.
+pub fn read_pkcs12(source: &str, der: &[u8], password: &str) -> Result<KeyAndChain> {
+    let store = open_pkcs12(source, der, password)?;
+    let (_, chain) = store.private_key_chain().ok_or_else(|| {
+        Error::bad_input(
+            source,
+            "holds no private key",
+            Some("a client identity needs its key: export it with the key"),
+        )
+    })?;
+    Ok(KeyAndChain {
+        key_pkcs8_der: Zeroizing::new(chain.key().as_der().to_vec()),
+        chain: chain.certs().iter().map(|c| c.as_der().to_vec()).collect(),
+    })
+}
+
+/// Opens a PKCS#12 file: a failed integrity check is a wrong password.
+pub(crate) fn open_pkcs12(source: &str, der: &[u8], password: &str) -> Result<p12_keystore::KeyStore> {
+    p12_keystore::KeyStore::from_pkcs12(der, password, p12_keystore::Pkcs12ImportPolicy::Relaxed).map_err(|e| match e {
+        p12_keystore::error::Error::MacError(_) => Error::WrongPassword { path: source.to_string() },
+        other => Error::bad_input(source, format!("cannot read this PKCS#12 file: {other}"), None),
+    })
+}
