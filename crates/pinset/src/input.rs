@@ -271,6 +271,7 @@ fn public_key(label: &str, der: &[u8]) -> Result<Object> {
 }
 
 fn private_key(label: &str, key: PrivateKeyDer<'_>) -> Result<Object> {
+    let stored = stored_ec_spki(&key);
     let pair = rcgen::KeyPair::try_from(&key).map_err(|e| {
         Error::bad_input(
             label,
@@ -278,7 +279,10 @@ fn private_key(label: &str, key: PrivateKeyDer<'_>) -> Result<Object> {
             Some("pinset reads RSA, P-256, P-384, P-521 and Ed25519 keys"),
         )
     })?;
-    let spki = pair.subject_public_key_info();
+    // An EC key file carries its public point as it was written (compressed or not, named
+    // or explicit curve), and certificates made from it carry that same encoding: pin it
+    // as stored, as OpenSSL does, rather than re-encoded.
+    let spki = stored.unwrap_or_else(|| pair.subject_public_key_info());
     let description = match x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki) {
         Ok((_, parsed)) => crate::cert::describe_spki(&parsed),
         Err(_) => "private key".into(),
@@ -300,6 +304,71 @@ fn csr(label: &str, der: &[u8]) -> Result<Object> {
         cert_der: None,
         description: crate::cert::name_to_string(&info.subject),
     })
+}
+
+/// The SubjectPublicKeyInfo of an EC private key exactly as its file stores it: the
+/// algorithm and curve parameters as written, and the `publicKey` field of ECPrivateKey.
+/// `None` when the key is not EC or does not store its public point.
+fn stored_ec_spki(key: &PrivateKeyDer<'_>) -> Option<Vec<u8>> {
+    const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let (alg_id, ec_private_key) = match key {
+        PrivateKeyDer::Pkcs8(k) => {
+            // PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING, … }
+            let (_, body, _) = tlv(k.secret_pkcs8_der())?;
+            let (_, _, rest) = tlv(body)?;
+            let (alg_whole, alg_body, rest) = tlv(rest)?;
+            if !alg_body.starts_with(EC_PUBLIC_KEY) {
+                return None;
+            }
+            let (_, inner, _) = tlv(rest)?;
+            (alg_whole.to_vec(), inner)
+        }
+        PrivateKeyDer::Sec1(k) => {
+            // The curve is the [0] field of ECPrivateKey itself.
+            let (_, body, _) = tlv(k.secret_sec1_der())?;
+            let params = field(body, 0xa0)?;
+            let mut alg = EC_PUBLIC_KEY.to_vec();
+            alg.extend_from_slice(params);
+            (der_tlv(0x30, &alg), k.secret_sec1_der())
+        }
+        _ => return None,
+    };
+    // ECPrivateKey ::= SEQUENCE { version, privateKey, [0] parameters OPTIONAL, [1] publicKey OPTIONAL }
+    let (_, body, _) = tlv(ec_private_key)?;
+    let public_key = field(body, 0xa1)?;
+    let (bit_string, _, _) = tlv(public_key)?;
+    let mut spki = alg_id;
+    spki.extend_from_slice(bit_string);
+    Some(der_tlv(0x30, &spki))
+}
+
+/// Splits one DER element off `input`: (whole element, content, rest).
+fn tlv(input: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let first_len = *input.get(1)?;
+    let (len, header) = if first_len < 0x80 {
+        (usize::from(first_len), 2)
+    } else {
+        let n = usize::from(first_len & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let len = input.get(2..2 + n)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, 2 + n)
+    };
+    let end = header.checked_add(len)?;
+    Some((input.get(..end)?, input.get(header..end)?, input.get(end..)?))
+}
+
+/// The content of the first element tagged `tag` in a SEQUENCE's content.
+fn field(mut body: &[u8], tag: u8) -> Option<&[u8]> {
+    while let Some(&t) = body.first() {
+        let (_, content, rest) = tlv(body)?;
+        if t == tag {
+            return Some(content);
+        }
+        body = rest;
+    }
+    None
 }
 
 /// PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (id-data …) }
