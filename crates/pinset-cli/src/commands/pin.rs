@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pinset::input::{self, ObjectKind};
 use pinset::{PinFormat, Site};
-use pinset_tls::probe::{self, Target};
+use pinset_tls::probe::{self, Presented, Target};
 use zeroize::Zeroizing;
 
 use crate::cli::{FormatArg, PinArgs};
@@ -46,9 +46,10 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let mut text = String::new();
     let mut password_file = args.password_file.clone();
     let mut all_valid = true;
-    for name in &args.inputs {
-        if let Some(target) = live_target(name) {
-            all_valid &= live(&args, &target, format, &mut records, &mut text)?;
+    let mut fetched = fetch_live(&args);
+    for (i, name) in args.inputs.iter().enumerate() {
+        if let Some((target, presented)) = fetched.remove(&i) {
+            all_valid &= live(&args, &target, presented?, format, &mut records, &mut text)?;
             continue;
         }
         let bytes = output::read_input(name)?;
@@ -130,6 +131,37 @@ fn pin_format(f: FormatArg) -> PinFormat {
     }
 }
 
+/// Live servers are fetched at most this many at a time: enough to hide network latency
+/// for a fleet, few enough threads for a small device.
+const LIVE_WORKERS: usize = 32;
+
+type Fetched = std::collections::HashMap<usize, (Target, Result<Presented, probe::ProbeError>)>;
+
+/// Fetches the chains of every live target among the inputs, concurrently, keyed by the
+/// input's position so output keeps the order given.
+fn fetch_live(args: &PinArgs) -> Fetched {
+    let targets: Vec<(usize, Target)> =
+        args.inputs.iter().enumerate().filter_map(|(i, name)| live_target(name).map(|t| (i, t))).collect();
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Fetched::new());
+    std::thread::scope(|scope| {
+        for _ in 0..targets.len().min(LIVE_WORKERS) {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((i, target)) = targets.get(n) else { break };
+                    let r = probe::fetch_chain(target, args.sni.as_deref(), timeout);
+                    if let Ok(mut map) = results.lock() {
+                        map.insert(*i, (target.clone(), r));
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default()
+}
+
 /// An input that is not a file but names a server: `https://…`, `host:port`, `[v6]:port`.
 fn live_target(name: &str) -> Option<Target> {
     if name == "-" || std::path::Path::new(name).exists() {
@@ -138,17 +170,16 @@ fn live_target(name: &str) -> Option<Target> {
     if name.starts_with("https://") || name.contains(':') { Target::parse(name).ok() } else { None }
 }
 
-/// Pins of the chain a live server presents, trusted or not, and whether it validates
-/// against the site (when there is one).
-/// Returns false when the chain was checked against the site and refused.
+/// Pins of the chain a live server presented, trusted or not, and whether it validates
+/// against the site (when there is one). Returns false when the chain was checked against the site and refused.
 fn live(
     args: &PinArgs,
     target: &Target,
+    presented: Presented,
     format: FormatArg,
     records: &mut Vec<PinRecord>,
     text: &mut String,
 ) -> anyhow::Result<bool> {
-    let presented = probe::fetch_chain(target, args.sni.as_deref(), Duration::from_secs(args.timeout.max(1)))?;
     let source = target.authority();
     let now = time::OffsetDateTime::now_utc();
     let site_dir = output::site_dir(args.site.site.as_deref());
