@@ -490,7 +490,7 @@ impl PinnedVerifier {
             if let (webpki::Error::UnknownIssuer, Some(chain)) = (&e, mismatched.borrow_mut().take()) {
                 return Err(fail(
                     FailureKind::PinMismatch,
-                    "no pin matched any certificate of the validated chain".into(),
+                    format!("none of the {} pinned keys is in this chain", self.pins.len()),
                     chain,
                 ));
             }
