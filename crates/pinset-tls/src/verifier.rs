@@ -461,6 +461,8 @@ impl PinnedVerifier {
             }
             match chain.iter().find(|l| self.pins.contains(&l.pin)) {
                 Some(l) => {
+                    // An earlier path may have mismatched: this one is what is accepted.
+                    *mismatched.borrow_mut() = None;
                     *matched.borrow_mut() = Some((l.pin, l.position, chain));
                     Ok(())
                 }
@@ -499,7 +501,10 @@ impl PinnedVerifier {
         let Some((pin, position, chain)) = matched.into_inner() else {
             return Err(fail(FailureKind::Other, "no validated path".into(), sent_chain()));
         };
-        if !self.pin_only {
+        // Pin-only mode replaces the name check with a pin match, so only a match skips it:
+        // with the pins expired, or a mismatch merely reported, the name is checked.
+        let pin_matched = pins_apply && mismatched.borrow().is_none();
+        if !(self.pin_only && pin_matched) {
             cert.verify_is_valid_for_subject_name(server_name)
                 .map_err(|e| fail(FailureKind::NameMismatch, describe(&e), sent_chain()))?;
         }

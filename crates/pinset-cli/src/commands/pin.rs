@@ -52,6 +52,10 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             all_valid &= live(&args, &target, presented?, format, &mut records, &mut text)?;
             continue;
         }
+        // An https:// URL that is not a live target failed to parse: say why, not "no such file".
+        if name.starts_with("https://") && !std::path::Path::new(name).exists() {
+            Target::parse(name)?;
+        }
         let bytes = output::read_input(name)?;
         let label = if name == "-" { "(stdin)" } else { name.as_str() };
         let mut ask = |source: &str| -> pinset::Result<Zeroizing<String>> {
@@ -183,7 +187,9 @@ fn live(
     let source = target.authority();
     let now = time::OffsetDateTime::now_utc();
     let site_dir = output::site_dir(args.site.site.as_deref());
-    let verdict = if site_dir.join(pinset::plan::PLAN_FILE).exists() {
+    // A site named with --site must open (a mistyped folder is an error, not a silent
+    // skip of the check); one found in $PINSET_SITE or the current folder is optional.
+    let verdict = if args.site.site.is_some() || site_dir.join(pinset::plan::PLAN_FILE).exists() {
         let verifier = build_verifier(args.site.site.as_deref(), &[], &[])?;
         let name = target.server_name()?;
         let (leaf, rest) =
