@@ -466,11 +466,6 @@ impl PinnedVerifier {
                     *matched.borrow_mut() = Some((l.pin, l.position, chain));
                     Ok(())
                 }
-                None if self.report_only.is_some() => {
-                    *mismatched.borrow_mut() = Some(chain.clone());
-                    *matched.borrow_mut() = Some((Pin::of_spki(&[]), Position::Leaf, chain));
-                    Ok(())
-                }
                 None => {
                     *mismatched.borrow_mut() = Some(chain);
                     // Any non-fatal error makes webpki try the next path; UnknownIssuer is
@@ -488,35 +483,44 @@ impl PinnedVerifier {
             None,
             Some(&check_path),
         );
+        let check_name = || {
+            cert.verify_is_valid_for_subject_name(server_name)
+                .map_err(|e| fail(FailureKind::NameMismatch, describe(&e), sent_chain()))
+        };
         if let Err(e) = verified {
+            // Every path that validated was refused only for its pins: the chain is good,
+            // the pins are not. The name is still checked first, so a misnamed
+            // certificate is reported as such.
             if let (webpki::Error::UnknownIssuer, Some(chain)) = (&e, mismatched.borrow_mut().take()) {
-                return Err(fail(
-                    FailureKind::PinMismatch,
-                    format!("none of the {} pinned keys is in this chain", self.pins.len()),
-                    chain,
-                ));
+                // A mismatch merely reported vouches for nothing: pin-only mode checks the
+                // name then too.
+                if !self.pin_only || self.report_only.is_some() {
+                    check_name()?;
+                }
+                let detail = format!("none of the {} pinned keys is in this chain", self.pins.len());
+                let error = fail(FailureKind::PinMismatch, detail, chain);
+                return match &self.report_only {
+                    Some(report) => {
+                        report(&error);
+                        Ok(Verified { chain: error.chain, pins: PinCheck::MismatchReported })
+                    }
+                    None => Err(error),
+                };
             }
             return Err(fail(kind_of(&e), describe(&e), sent_chain()));
         }
         let Some((pin, position, chain)) = matched.into_inner() else {
             return Err(fail(FailureKind::Other, "no validated path".into(), sent_chain()));
         };
-        // Pin-only mode replaces the name check with a pin match, so only a match skips it:
-        // with the pins expired, or a mismatch merely reported, the name is checked.
-        let pin_matched = pins_apply && mismatched.borrow().is_none();
-        if !(self.pin_only && pin_matched) {
-            cert.verify_is_valid_for_subject_name(server_name)
-                .map_err(|e| fail(FailureKind::NameMismatch, describe(&e), sent_chain()))?;
+        // Pin-only mode replaces the name check with a pin match, so only a match skips
+        // it: with the pins expired, the name is checked.
+        if !(self.pin_only && pins_apply) {
+            check_name()?;
         }
         let pins = if self.pins.is_empty() {
             PinCheck::NoPins
         } else if !pins_apply {
             PinCheck::Expired { expired_after: self.pins_expire_after.map(|d| d.to_string()).unwrap_or_default() }
-        } else if let Some(seen) = mismatched.into_inner() {
-            if let Some(report) = &self.report_only {
-                report(&fail(FailureKind::PinMismatch, "report-only: connection allowed".into(), seen));
-            }
-            PinCheck::MismatchReported
         } else if self.pin_only {
             PinCheck::MatchedWithoutNameCheck { pin }
         } else {

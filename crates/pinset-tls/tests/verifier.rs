@@ -303,6 +303,48 @@ fn a_self_signed_impostor_with_the_genuine_subject_and_names_is_refused() {
     );
 }
 
+/// Regression: in report-only mode the first validated path was accepted and its pin
+/// mismatch reported, though another path carried the pinned root.
+#[test]
+fn report_only_tries_every_path_before_reporting_a_mismatch() {
+    let active = Ca::root("pinset root A");
+    let standby = Ca::root("pinset root B");
+    let inter = active.intermediate("pinset intermediate");
+    let inter_by_standby = inter.cross_signed_by("pinset intermediate", &standby);
+    let leaf = genuine_spec().signed_by(&inter);
+    let reports = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = reports.clone();
+    let verifier = PinnedVerifier::builder()
+        .anchor(active.der())
+        .anchor(standby.der())
+        .pin(standby.pin())
+        .report_only(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+        .build()
+        .expect("verifier");
+    let addr = serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem(), 1);
+    accepted(connect(&client(&verifier), addr, DIAL), "report-only, pinned path second");
+    assert_eq!(last_verified(&verifier).pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor });
+    assert_eq!(reports.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing to report: a path matched");
+}
+
+/// The name is checked before the pins: a certificate from the site's CA for another
+/// address is a name mismatch, whatever its key.
+#[test]
+fn a_misnamed_certificate_is_a_name_mismatch_before_it_is_a_pin_mismatch() {
+    let site = Site::new();
+    let err = lone_impostor_refused(
+        &site,
+        &site.pinning_leaf(),
+        &site.other_key(),
+        "127.0.0.2",
+        FailureKind::NameMismatch,
+        "the site's CA, another key, dialled at another address",
+    );
+    assert!(err.to_string().contains("not valid for the address"), "{err}");
+}
+
 #[test]
 fn a_certificate_from_the_sites_own_ca_for_another_key_fails_the_pin() {
     let site = Site::new();
