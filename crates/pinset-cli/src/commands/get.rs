@@ -45,6 +45,9 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
             if let Some(report) = tls.and_then(VerifyError::from_rustls) {
                 return refused(&args, report);
             }
+            if let Some(err) = client_certificate_refused(&e, &args) {
+                return Err(err);
+            }
             return Err(anyhow!(e).context(format!("{}: TLS handshake failed", target.authority())));
         }
     }
@@ -83,7 +86,17 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
         stream.write_all(b)?;
     }
     stream.flush()?;
-    let raw = read_to_end(&mut stream)?;
+    let raw = match read_to_end(&mut stream) {
+        Ok(raw) => raw,
+        Err(e) => {
+            // TLS 1.3 servers refuse a missing or unknown client certificate after the
+            // handshake, so the refusal arrives while the response is read.
+            if let Some(err) = e.downcast_ref::<std::io::Error>().and_then(|io| client_certificate_refused(io, &args)) {
+                return Err(err);
+            }
+            return Err(e);
+        }
+    };
     let response = parse_response(&raw)?;
 
     if let Some(path) = &args.output {
@@ -242,6 +255,28 @@ fn dechunk(mut data: &[u8]) -> anyhow::Result<Vec<u8>> {
         out.extend_from_slice(&data[..size]);
         data = data.get(size + 2..).unwrap_or_default();
     }
+}
+
+/// A server's refusal of our (missing or unknown) client certificate, as an error that
+/// says what to give.
+fn client_certificate_refused(e: &std::io::Error, args: &GetArgs) -> Option<anyhow::Error> {
+    use rustls::AlertDescription as A;
+    let alert = match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(a @ (A::CertificateRequired | A::BadCertificate | A::UnknownCA)) => *a,
+        _ => return None,
+    };
+    let (problem, hint) = if args.cert.is_none() && args.p12.is_none() {
+        (
+            format!("the server requires a client certificate (mutual TLS; it sent {alert:?})"),
+            "give one with --cert FILE --key FILE or --p12 FILE (see `pinset issue client`)",
+        )
+    } else {
+        (
+            format!("the server refused the client certificate ({alert:?})"),
+            "the server trusts another CA: issue the client certificate from the site the server trusts",
+        )
+    };
+    Some(anyhow!(pinset::Error::BadInput { path: args.url.clone(), problem, hint: Some(hint.into()) }))
 }
 
 #[cfg(test)]

@@ -46,10 +46,19 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let mut text = String::new();
     let mut password_file = args.password_file.clone();
     let mut all_valid = true;
+    let mut unreachable = 0usize;
     let mut fetched = fetch_live(&args);
     for (i, name) in args.inputs.iter().enumerate() {
         if let Some((target, presented)) = fetched.remove(&i) {
-            all_valid &= live(&args, &target, presented?, format, &mut records, &mut text)?;
+            match presented {
+                Ok(p) => all_valid &= live(&args, &target, p, format, &mut records, &mut text)?,
+                // One server down must not hide the pins of the others: say so, go on,
+                // and exit 2 at the end.
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    unreachable += 1;
+                }
+            }
             continue;
         }
         // An https:// URL that is not a live target failed to parse: say why, not "no such file".
@@ -103,6 +112,9 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         output::emit(&text)?;
     }
     // A live chain refused by a site named with --site is a verification failure.
+    if unreachable > 0 {
+        anyhow::bail!("{unreachable} of the servers given could not be reached (see above)");
+    }
     if !all_valid && args.site.site.is_some() {
         return Ok(ExitCode::from(EXIT_INVALID));
     }
