@@ -471,6 +471,8 @@ fn get_presents_client_certificates_for_mutual_tls() {
         stdout(&out)
     );
     assert!(!stdout(&out).contains("s_server"), "no page without a client certificate:\n{}", stdout(&out));
+    assert_exit(&out, 2, "no client certificate");
+    assert_contains(&stderr(&out), &["requires a client certificate", "hint:", "--p12"], "what to give");
 
     let out = get(&["--cert", s(&clients.join("till-1/cert.pem")), "--key", s(&clients.join("till-1/key.pem"))]);
     assert_exit(&out, 0, "--cert/--key");
@@ -617,6 +619,14 @@ fn pin_of_a_closed_port_is_an_error_naming_the_address() {
     assert_exit(&out, 2, "a closed port");
     assert_contains(&stderr(&out), &["error:", &target], "the error");
     assert!(out.stdout.is_empty(), "nothing on stdout: {}", stdout(&out));
+
+    // One server down does not hide what the other inputs give; the exit code still says 2.
+    let site = loopback_site(tmp.path(), "shop");
+    let ca = ca_pem(&site);
+    let out = run_in(tmp.path(), &["pin", &target, s(&ca), "--timeout", "5"]);
+    assert_exit(&out, 2, "a closed port among other inputs");
+    assert!(stdout(&out).contains(s(&ca)), "the CA's pin is still printed:\n{}", stdout(&out));
+    assert_contains(&stderr(&out), &[&target, "could not be reached"], "the error");
 
     // A URL that is not a valid target says why, rather than looking for a file by that name.
     let out = run_in(tmp.path(), &["pin", "https://127.0.0.1:99999"]);
