@@ -368,10 +368,17 @@ fn subject_of(der: &[u8]) -> String {
     }
 }
 
-fn link(position: Position, der: &[u8], sent: bool) -> ChainLink {
-    let pin =
-        pinset::cert::parse("", der).map(|c| Pin::of_spki(c.public_key().raw)).unwrap_or_else(|_| Pin::of_spki(der));
-    ChainLink { position, pin, subject: subject_of(der), sent }
+/// A chain link for a certificate, parsed once. `None` for a certificate that does not
+/// parse: it has no key to pin, and hashing its bytes instead would mislabel a
+/// certificate fingerprint as a pin.
+fn link(position: Position, der: &[u8], sent: bool) -> Option<ChainLink> {
+    let cert = pinset::cert::parse("", der).ok()?;
+    Some(ChainLink {
+        position,
+        pin: Pin::of_spki(cert.public_key().raw),
+        subject: pinset::cert::name_to_string(cert.subject()),
+        sent,
+    })
 }
 
 impl PinnedVerifier {
@@ -437,6 +444,7 @@ impl PinnedVerifier {
         let sent_chain = || {
             std::iter::once(link(Position::Leaf, end_entity, true))
                 .chain(intermediates.iter().map(|c| link(Position::Intermediate, c, true)))
+                .flatten()
                 .collect::<Vec<_>>()
         };
         let fail = |kind: FailureKind, detail: String, chain: Vec<ChainLink>| VerifyError {
@@ -451,19 +459,17 @@ impl PinnedVerifier {
         let pins_apply = !self.pins.is_empty() && !self.pins_expired(now);
         // The pin check runs inside path building, so that any validated path carrying a
         // pinned key is accepted (webpki tries the others when one is refused here).
-        let matched: RefCell<Option<(Pin, Position, Vec<ChainLink>)>> = RefCell::new(None);
+        let matched: RefCell<Option<AcceptedPath>> = RefCell::new(None);
         let mismatched: RefCell<Option<Vec<ChainLink>>> = RefCell::new(None);
         let check_path = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
             let chain = self.path_links(path, end_entity, intermediates);
             if !pins_apply {
-                *matched.borrow_mut() = Some((Pin::of_spki(&[]), Position::Leaf, chain));
+                *matched.borrow_mut() = Some((None, chain));
                 return Ok(());
             }
             match chain.iter().find(|l| self.pins.contains(&l.pin)) {
                 Some(l) => {
-                    // An earlier path may have mismatched: this one is what is accepted.
-                    *mismatched.borrow_mut() = None;
-                    *matched.borrow_mut() = Some((l.pin, l.position, chain));
+                    *matched.borrow_mut() = Some((Some((l.pin, l.position)), chain));
                     Ok(())
                 }
                 None => {
@@ -509,7 +515,7 @@ impl PinnedVerifier {
             }
             return Err(fail(kind_of(&e), describe(&e), sent_chain()));
         }
-        let Some((pin, position, chain)) = matched.into_inner() else {
+        let Some((pin_match, chain)) = matched.into_inner() else {
             return Err(fail(FailureKind::Other, "no validated path".into(), sent_chain()));
         };
         // Pin-only mode replaces the name check with a pin match, so only a match skips
@@ -517,14 +523,13 @@ impl PinnedVerifier {
         if !(self.pin_only && pins_apply) {
             check_name()?;
         }
-        let pins = if self.pins.is_empty() {
-            PinCheck::NoPins
-        } else if !pins_apply {
-            PinCheck::Expired { expired_after: self.pins_expire_after.map(|d| d.to_string()).unwrap_or_default() }
-        } else if self.pin_only {
-            PinCheck::MatchedWithoutNameCheck { pin }
-        } else {
-            PinCheck::Matched { pin, position }
+        let pins = match pin_match {
+            _ if self.pins.is_empty() => PinCheck::NoPins,
+            None => {
+                PinCheck::Expired { expired_after: self.pins_expire_after.map(|d| d.to_string()).unwrap_or_default() }
+            }
+            Some((pin, _)) if self.pin_only => PinCheck::MatchedWithoutNameCheck { pin },
+            Some((pin, position)) => PinCheck::Matched { pin, position },
         };
         Ok(Verified { chain, pins })
     }
@@ -542,10 +547,10 @@ impl PinnedVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
     ) -> Vec<ChainLink> {
-        let mut chain = vec![link(Position::Leaf, end_entity, true)];
+        let mut chain: Vec<ChainLink> = link(Position::Leaf, end_entity, true).into_iter().collect();
         for c in path.intermediate_certificates() {
             let der = c.der();
-            chain.push(link(Position::Intermediate, der.as_ref(), true));
+            chain.extend(link(Position::Intermediate, der.as_ref(), true));
         }
         let anchor = path.anchor();
         let pin = anchor_pin(anchor);
@@ -602,6 +607,10 @@ fn describe(e: &webpki::Error) -> String {
         other => format!("{other:?}"),
     }
 }
+
+/// The path webpki accepted: the pin that matched and where (none when pins do not
+/// apply), and its chain.
+type AcceptedPath = (Option<(Pin, Position)>, Vec<ChainLink>);
 
 fn kind_of(e: &webpki::Error) -> FailureKind {
     use webpki::Error as E;

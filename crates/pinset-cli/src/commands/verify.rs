@@ -20,29 +20,26 @@ pub const EXIT_INVALID: u8 = 1;
 /// no `--ca`, the site's anchors with the site's pins (`--pin` replaces them).
 pub fn build_verifier(site: Option<&Path>, cas: &[String], pins: &[String]) -> anyhow::Result<Arc<PinnedVerifier>> {
     let pins = pins.iter().map(|p| p.parse::<Pin>()).collect::<pinset::Result<Vec<_>>>()?;
-    let mut builder = if cas.is_empty() {
-        let site = Site::open(&output::site_dir(site))?;
-        let mut b = PinnedVerifier::for_site(&site)?;
-        if !pins.is_empty() {
-            b = PinnedVerifier::builder();
-            for der in site.anchors()? {
-                b = b.anchor(CertificateDer::from(der));
+    // --pin replaces the site's pins (and with them the plan's pin expiration).
+    let mut builder = match (cas.is_empty(), pins.is_empty()) {
+        (true, true) => PinnedVerifier::for_site(&Site::open(&output::site_dir(site))?)?,
+        (true, false) => anchors(Site::open(&output::site_dir(site))?.anchors()?),
+        (false, _) => {
+            let mut ders = Vec::new();
+            for ca in cas {
+                ders.extend(pinset::input::read_certificates(ca, &output::read_input(ca)?)?);
             }
+            anchors(ders)
         }
-        b
-    } else {
-        let mut b = PinnedVerifier::builder();
-        for ca in cas {
-            for der in pinset::input::read_certificates(ca, &output::read_input(ca)?)? {
-                b = b.anchor(CertificateDer::from(der));
-            }
-        }
-        b
     };
     for pin in pins {
         builder = builder.pin(pin);
     }
     Ok(builder.build()?)
+}
+
+fn anchors(ders: Vec<Vec<u8>>) -> pinset_tls::verifier::Builder {
+    ders.into_iter().fold(PinnedVerifier::builder(), |b, der| b.anchor(CertificateDer::from(der)))
 }
 
 /// The name dialled: an IP literal (brackets allowed) or a DNS name.
