@@ -63,6 +63,80 @@ pub enum Command {
   pinset inspect pki/servers/server/cert.pem
   pinset inspect chain.pem --json")]
     Inspect(InspectArgs),
+    /// Will iOS/macOS, Android, Chrome, Java and OkHttp accept this certificate for this
+    /// address? Each finding names its rule and the rule's source. Exit 1 if a platform
+    /// rejects it.
+    #[command(after_help = "Examples:
+  pinset lint pki/servers/server/cert.pem --name 192.168.1.10
+  pinset lint chain.pem --for ios,android --name hub.local
+  pinset lint cert.pem --json")]
+    Lint(LintArgs),
+    /// Pinning configuration for a client platform, ready to put in the app: the site's
+    /// anchors and pins, written to the platform's own rules. Warnings (stderr) say where a
+    /// platform cannot do what the plan asks.
+    #[command(after_help = "Examples:
+  pinset export android --out app/src/main       res/xml/network_security_config.xml and res/raw/…
+  pinset export okhttp --out export/okhttp       Kotlin and Java
+  pinset export trustkit > TrustKit.plist        a one-file target prints to stdout
+  pinset export all --out pinning                every target and a README index")]
+    Export(ExportArgs),
+}
+
+/// `pinset lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// A PEM or DER certificate, or a chain whose first certificate is the server's
+    /// (`-` for standard input).
+    pub cert: String,
+    /// Platforms to check, comma-separated [default: all].
+    #[arg(long = "for", value_name = "PLATFORMS", value_delimiter = ',', value_enum)]
+    pub platforms: Vec<LintPlatformArg>,
+    /// The address clients dial (IP or DNS name): checks that it is named the way each
+    /// platform requires.
+    #[arg(long, value_name = "DNS|IP")]
+    pub name: Option<String>,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Platforms `pinset lint` knows the rules of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintPlatformArg {
+    /// iOS and macOS (Apple's trust evaluation).
+    Ios,
+    /// Android (Conscrypt and its hostname verifier).
+    Android,
+    /// Chrome (Chromium's verifier).
+    Chrome,
+    /// Java (JSSE).
+    Java,
+    /// OkHttp (on Android or the JVM).
+    Okhttp,
+}
+
+/// `pinset export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The platform, or `all`.
+    #[arg(value_name = "TARGET", value_parser = export_targets())]
+    pub target: String,
+    /// Folder to write into (created if missing; files pinset writes are replaced, others
+    /// left alone). Without it, a one-file target prints to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
+    #[arg(long)]
+    pub system_trust: bool,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+fn export_targets() -> clap::builder::PossibleValuesParser {
+    let mut names: Vec<&'static str> = pinset::export::Target::ALL.iter().map(|t| t.name()).collect();
+    names.push("all");
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 /// Where the site is.

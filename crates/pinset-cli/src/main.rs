@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         cli::Command::Inspect(args) => commands::inspect::run(args),
         cli::Command::Verify(args) => commands::verify::run(args),
         cli::Command::Get(args) => commands::get::run(args),
+        cli::Command::Lint(args) => commands::lint::run(args),
+        cli::Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(code) => code,

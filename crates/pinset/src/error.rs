@@ -90,11 +90,13 @@ impl Error {
         Error::Io { action, path: path.to_path_buf(), source }
     }
 
-    pub(crate) fn bad_input(path: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
+    /// A file whose content is wrong: `path` names it, `problem` says what is wrong.
+    pub fn bad_input(path: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
         Error::BadInput { path: path.to_string(), problem: problem.into(), hint: hint.map(Into::into) }
     }
 
-    pub(crate) fn bad_value(what: &'static str, value: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
+    /// A value given by the user (an address, a name, a date) that cannot be used.
+    pub fn bad_value(what: &'static str, value: &str, problem: impl Into<String>, hint: Option<&str>) -> Error {
         Error::BadValue { what, value: value.to_string(), problem: problem.into(), hint: hint.map(Into::into) }
     }
 

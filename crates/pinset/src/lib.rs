@@ -7,8 +7,10 @@
 pub mod atomic;
 pub mod cert;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod ledger;
+pub mod lint;
 pub mod pin;
 pub mod pki;
 pub mod plan;

@@ -1,8 +1,10 @@
 //! One module per subcommand, each with one `run`-style entry point.
 
+pub mod export;
 pub mod get;
 pub mod init;
 pub mod inspect;
 pub mod issue;
+pub mod lint;
 pub mod pin;
 pub mod verify;

@@ -1,0 +1,67 @@
+//! `pinset export`: pinning configuration for a client platform, or for all of them.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use pinset::Site;
+use pinset::export::{self, ExportFile, Model, Options, Target, Warning};
+
+use crate::cli::ExportArgs;
+use crate::output;
+
+/// Writes the export to `--out`, or a one-file target to stdout; warnings go to stderr.
+pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let model = Model::from_site(&site)?;
+    let options = Options { system_trust: args.system_trust };
+    let (files, warnings, what) = if args.target == "all" {
+        let (files, warnings) = export::export_all(&model, &options);
+        (files, warnings, "all".to_string())
+    } else {
+        let target = Target::from_name(&args.target)
+            .ok_or_else(|| anyhow!(pinset::Error::bad_value("export target", &args.target, "is unknown", None)))?;
+        let e = export::export(&model, target, &options);
+        (e.files, e.warnings, target.name().to_string())
+    };
+    warn(&warnings);
+    match &args.out {
+        Some(out) => {
+            let written = export::write_files(out, &files)?;
+            let list: String = written.iter().map(|p| format!("{}\n", p.display())).collect();
+            output::emit(&list)?;
+        }
+        None => match files.as_slice() {
+            [one] => emit_bytes(one)?,
+            _ => return Err(anyhow!(needs_out(&what, &files))),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn warn(warnings: &[Warning]) {
+    let text: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn emit_bytes(file: &ExportFile) -> anyhow::Result<()> {
+    match std::str::from_utf8(&file.contents) {
+        Ok(text) => output::emit(text),
+        Err(_) => Err(anyhow!(pinset::Error::bad_value(
+            "export",
+            &file.path,
+            "is a binary file",
+            Some("give --out DIR to write it"),
+        ))),
+    }
+}
+
+fn needs_out(what: &str, files: &[ExportFile]) -> pinset::Error {
+    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    pinset::Error::bad_value(
+        "export",
+        what,
+        format!("writes {} files ({}), which cannot all go to standard output", files.len(), names.join(", ")),
+        Some(&format!("give a folder: pinset export {what} --out DIR")),
+    )
+}

@@ -1,0 +1,573 @@
+//! Pinning configuration for client platforms: a site plan turned into the files an app
+//! developer pastes into an app, written to each platform's own rules (see PLATFORMS.md),
+//! with a [`Warning`] wherever a platform cannot do what the plan asks.
+//!
+//! Exports are deterministic: the same plan and certificates give byte-identical files
+//! (no dates, no random names, a fixed order), so they can live in version control and a
+//! diff shows exactly what a rotation changed.
+
+use std::net::IpAddr;
+use std::path::{Component, Path};
+
+use crate::error::{Error, Result};
+use crate::pin::Pin;
+use crate::plan::{AuthorityMode, KeySlot, PinTarget};
+use crate::site::Site;
+
+mod android;
+mod capacitor;
+mod chromium;
+mod cordova;
+mod curl;
+mod dotnet;
+mod flutter;
+mod go;
+mod index;
+mod ios;
+mod java;
+mod node;
+mod okhttp;
+mod python;
+mod react_native;
+mod rust;
+mod trustkit;
+
+/// A client platform pinset writes configuration for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Android Network Security Config (XML, anchors in `res/raw`).
+    Android,
+    /// iOS/macOS: URLSession delegate code (IP hosts) and ATS `NSPinnedDomains` (DNS names).
+    Ios,
+    /// TrustKit configuration (iOS).
+    Trustkit,
+    /// OkHttp `CertificatePinner` with a trust manager for the site's anchors (Kotlin, Java).
+    Okhttp,
+    /// react-native-ssl-public-key-pinning.
+    ReactNative,
+    /// cordova-plugin-advanced-http, pinned mode.
+    Cordova,
+    /// @capgo/capacitor-ssl-pinning.
+    Capacitor,
+    /// Flutter/Dart: `SecurityContext` with the anchors and an SPKI check.
+    Flutter,
+    /// curl `--cacert` and `--pinnedpubkey`.
+    Curl,
+    /// Chromium `--ignore-certificate-errors-spki-list`.
+    Chromium,
+    /// Node.js `https.Agent` with `checkServerIdentity`.
+    Node,
+    /// Go `tls.Config` with `VerifyConnection`.
+    Go,
+    /// Java (JDK only): an `X509ExtendedTrustManager` that checks pins.
+    Java,
+    /// .NET `HttpClientHandler` validation callback.
+    Dotnet,
+    /// Rust: reqwest with pinset's `PinnedVerifier`.
+    Rust,
+    /// Python: `ssl` module context and an SPKI check.
+    Python,
+}
+
+impl Target {
+    /// Every target, in the order `export all` writes them.
+    pub const ALL: [Target; 16] = [
+        Target::Android,
+        Target::Ios,
+        Target::Trustkit,
+        Target::Okhttp,
+        Target::ReactNative,
+        Target::Cordova,
+        Target::Capacitor,
+        Target::Flutter,
+        Target::Curl,
+        Target::Chromium,
+        Target::Node,
+        Target::Go,
+        Target::Java,
+        Target::Dotnet,
+        Target::Rust,
+        Target::Python,
+    ];
+
+    /// The name on the command line and the folder `export all` writes it to.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Android => "android",
+            Target::Ios => "ios",
+            Target::Trustkit => "trustkit",
+            Target::Okhttp => "okhttp",
+            Target::ReactNative => "react-native",
+            Target::Cordova => "cordova",
+            Target::Capacitor => "capacitor",
+            Target::Flutter => "flutter",
+            Target::Curl => "curl",
+            Target::Chromium => "chromium",
+            Target::Node => "node",
+            Target::Go => "go",
+            Target::Java => "java",
+            Target::Dotnet => "dotnet",
+            Target::Rust => "rust",
+            Target::Python => "python",
+        }
+    }
+
+    /// The target named `name` (as [`Target::name`] spells it).
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// One line: what the export is.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Target::Android => "Android Network Security Config: per-address pin-sets and the anchors as raw resources",
+            Target::Ios => {
+                "iOS/macOS: a URLSession delegate that trusts the site's anchors and checks pins, and ATS pins for DNS names"
+            }
+            Target::Trustkit => "TrustKit configuration (iOS) for the DNS names",
+            Target::Okhttp => "OkHttp CertificatePinner and a trust manager for the site's anchors (Kotlin and Java)",
+            Target::ReactNative => "react-native-ssl-public-key-pinning configuration",
+            Target::Cordova => "cordova-plugin-advanced-http pinned mode: certificate files and the call",
+            Target::Capacitor => "@capgo/capacitor-ssl-pinning: certificate files and the plugin configuration",
+            Target::Flutter => "Flutter/Dart: a SecurityContext with the anchors and an SPKI check",
+            Target::Curl => "curl: --cacert and --pinnedpubkey (leaf keys)",
+            Target::Chromium => "Chromium: --ignore-certificate-errors-spki-list (leaf keys)",
+            Target::Node => "Node.js: an https.Agent with the anchors and a pin check",
+            Target::Go => "Go: a tls.Config with the anchors and a VerifyConnection pin check",
+            Target::Java => "Java (JDK only): a trust manager with the anchors and a pin check",
+            Target::Dotnet => ".NET: an HttpClientHandler that validates against the anchors and checks pins",
+            Target::Rust => "Rust: a reqwest client with pinset's PinnedVerifier",
+            Target::Python => "Python: an ssl context with the anchors and an SPKI check",
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Choices that change what an export contains.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
+    /// Off by default: the site's anchors alone are what makes a pin meaningful.
+    pub system_trust: bool,
+}
+
+/// An address clients dial, as it is written in configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    /// The address: IPv4 dotted, IPv6 compressed lower case without brackets, or a
+    /// lower-case DNS name (perhaps `*.` wildcard).
+    pub name: String,
+    /// The IP address, when this is one.
+    pub ip: Option<IpAddr>,
+    /// The server identity answering on it.
+    pub server: String,
+}
+
+impl Host {
+    /// True for an IP address.
+    pub fn is_ip(&self) -> bool {
+        self.ip.is_some()
+    }
+
+    /// The host as it goes in a URL: IPv6 in brackets.
+    pub fn url_host(&self) -> String {
+        match self.ip {
+            Some(IpAddr::V6(v6)) => format!("[{v6}]"),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+/// One pin apps carry, and whose key it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinEntry {
+    /// The pin.
+    pub pin: Pin,
+    /// `active` or `standby`.
+    pub role: &'static str,
+    /// Whose key: `authority` or `server NAME`.
+    pub owner: String,
+}
+
+/// A certificate apps trust as an anchor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// Short name for file names: `ca`, `ca-standby`, `SERVER`, `SERVER-standby`.
+    pub stem: String,
+    /// `active` or `standby`.
+    pub role: &'static str,
+    /// Subject, for comments.
+    pub subject: String,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// The certificate, PEM.
+    pub pem: String,
+    /// The pin of its key.
+    pub pin: Pin,
+}
+
+/// A server identity and what apps check for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerModel {
+    /// Name of the identity.
+    pub name: String,
+    /// Its addresses: IPs first, then DNS names, in plan order.
+    pub hosts: Vec<Host>,
+    /// The pins apps carry for it: the authority's (pin = "ca") or its own (pin = "leaf").
+    pub pins: Vec<PinEntry>,
+    /// Its own keys (active, then standby when it has one), for platforms that can only
+    /// check the leaf.
+    pub leaf_pins: Vec<PinEntry>,
+}
+
+/// Everything an export needs from a site, read once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    /// The site's name.
+    pub site: String,
+    /// What apps pin.
+    pub pin_target: PinTarget,
+    /// How the site is anchored.
+    pub mode: AuthorityMode,
+    /// Last day pins are enforced (`YYYY-MM-DD`, UTC), if the plan sets one.
+    pub pins_expire_after: Option<String>,
+    /// The server identities.
+    pub servers: Vec<ServerModel>,
+    /// The anchors, active before standby.
+    pub anchors: Vec<Anchor>,
+}
+
+impl Model {
+    /// Reads the plan and the anchor certificates of `site`.
+    pub fn from_site(site: &Site) -> Result<Model> {
+        let plan = &site.plan;
+        let authority_pins = || -> Vec<PinEntry> {
+            [("active", &plan.authority.active), ("standby", &plan.authority.standby)]
+                .into_iter()
+                .filter_map(|(role, slot)| {
+                    slot.as_ref().map(|s| PinEntry { pin: s.pin, role, owner: "authority".into() })
+                })
+                .collect()
+        };
+        let mut servers = Vec::new();
+        for s in &plan.servers {
+            let owner = format!("server {}", s.name);
+            let mut leaf_pins = vec![PinEntry { pin: s.active.pin, role: "active", owner: owner.clone() }];
+            leaf_pins.extend(s.standby.iter().map(|st| PinEntry {
+                pin: st.pin,
+                role: "standby",
+                owner: owner.clone(),
+            }));
+            let pins = match plan.pin {
+                PinTarget::Ca => authority_pins(),
+                PinTarget::Leaf => leaf_pins.clone(),
+            };
+            let hosts = s
+                .ips
+                .iter()
+                .map(|ip| Host { name: ip.to_string(), ip: Some(*ip), server: s.name.clone() })
+                .chain(s.dns.iter().map(|d| Host { name: d.clone(), ip: None, server: s.name.clone() }))
+                .collect();
+            servers.push(ServerModel { name: s.name.clone(), hosts, pins, leaf_pins });
+        }
+        let mut slots: Vec<(String, &'static str, &KeySlot)> = Vec::new();
+        match plan.authority.mode {
+            AuthorityMode::Ca => {
+                slots.extend(plan.authority.active.iter().map(|s| ("ca".to_string(), "active", s)));
+                slots.extend(plan.authority.standby.iter().map(|s| ("ca-standby".to_string(), "standby", s)));
+            }
+            AuthorityMode::SelfSigned => {
+                for s in &plan.servers {
+                    slots.push((s.name.clone(), "active", &s.active));
+                    slots.extend(s.standby.iter().map(|st| (format!("{}-standby", s.name), "standby", st)));
+                }
+            }
+        }
+        let mut anchors = Vec::new();
+        for (stem, role, slot) in slots {
+            let Some(rel) = &slot.cert else { continue };
+            let path = site.path(rel);
+            let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+            let label = path.display().to_string();
+            let der = crate::input::read_certificates(&label, &bytes)?.into_iter().next().ok_or_else(|| {
+                Error::bad_input(&label, "holds no certificate", Some("restore it from a backup of the site"))
+            })?;
+            let parsed = crate::cert::parse(&label, &der)?;
+            let subject = crate::cert::name_to_string(parsed.subject());
+            let pin = Pin::of_spki(parsed.tbs_certificate.subject_pki.raw);
+            if pin != slot.pin {
+                return Err(Error::bad_input(
+                    &label,
+                    format!("holds a key whose pin {pin} is not the plan's {}", slot.pin),
+                    Some("the plan and pki/ disagree; restore both from the same backup"),
+                ));
+            }
+            let pem = pem::encode_config(
+                &pem::Pem::new("CERTIFICATE", der.clone()),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            );
+            anchors.push(Anchor { stem, role, subject, der, pem, pin });
+        }
+        Ok(Model {
+            site: plan.name.clone(),
+            pin_target: plan.pin,
+            mode: plan.authority.mode,
+            pins_expire_after: plan.pin_expiration.clone(),
+            servers,
+            anchors,
+        })
+    }
+
+    /// Every address of every server, in plan order.
+    pub fn hosts(&self) -> impl Iterator<Item = &Host> {
+        self.servers.iter().flat_map(|s| s.hosts.iter())
+    }
+
+    /// The pins apps carry, each once, in plan order (active before standby).
+    pub fn app_pins(&self) -> Vec<PinEntry> {
+        dedup(self.servers.iter().flat_map(|s| s.pins.iter()))
+    }
+
+    /// Every server's own keys, each once: what leaf-only platforms (curl, Chromium) check.
+    pub fn leaf_pins(&self) -> Vec<PinEntry> {
+        dedup(self.servers.iter().flat_map(|s| s.leaf_pins.iter()))
+    }
+
+    /// The anchors as one PEM bundle, active first.
+    pub fn anchors_pem(&self) -> String {
+        self.anchors.iter().map(|a| a.pem.as_str()).collect()
+    }
+
+    /// The site name as an identifier fragment: lower case, `[a-z0-9_]`.
+    pub fn ident(&self) -> String {
+        ident(&self.site)
+    }
+}
+
+fn dedup<'a>(pins: impl Iterator<Item = &'a PinEntry>) -> Vec<PinEntry> {
+    let mut out: Vec<PinEntry> = Vec::new();
+    for p in pins {
+        if !out.iter().any(|o| o.pin == p.pin) {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// `s` as a lower-case identifier fragment: every character outside `[a-z0-9]` becomes `_`.
+pub fn ident(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+/// One file of an export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFile {
+    /// Path relative to the target's folder, `/`-separated.
+    pub path: String,
+    /// The bytes.
+    pub contents: Vec<u8>,
+    /// Written with mode 0755 (a script) rather than 0644.
+    pub executable: bool,
+    /// One line for the index README: what the file is and where it goes.
+    pub about: String,
+}
+
+impl ExportFile {
+    /// A text file.
+    pub fn text(path: impl Into<String>, contents: impl Into<String>, about: impl Into<String>) -> ExportFile {
+        ExportFile { path: path.into(), contents: contents.into().into_bytes(), executable: false, about: about.into() }
+    }
+
+    /// A binary file.
+    pub fn binary(path: impl Into<String>, contents: Vec<u8>, about: impl Into<String>) -> ExportFile {
+        ExportFile { path: path.into(), contents, executable: false, about: about.into() }
+    }
+
+    /// This file, executable.
+    pub fn executable(mut self) -> ExportFile {
+        self.executable = true;
+        self
+    }
+}
+
+/// Something the plan asks that a platform cannot do, or a risk the platform's rules
+/// carry; printed on stderr by `pinset export`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The target it concerns.
+    pub target: Target,
+    /// A short, stable name of the rule, like `trustkit-two-pins` or `ats-no-ip`.
+    pub rule: &'static str,
+    /// What happens and what pinset did about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]: {}", self.target, self.rule, self.message)
+    }
+}
+
+/// The export of one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// The target.
+    pub target: Target,
+    /// Its files, in a fixed order.
+    pub files: Vec<ExportFile>,
+    /// Where the platform falls short of the plan.
+    pub warnings: Vec<Warning>,
+    /// A few lines for the index README: how to put the files in an app.
+    pub usage: String,
+}
+
+impl Export {
+    /// A new, empty export of `target`.
+    pub fn new(target: Target) -> Export {
+        Export { target, files: Vec::new(), warnings: Vec::new(), usage: String::new() }
+    }
+
+    /// Records a warning.
+    pub fn warn(&mut self, rule: &'static str, message: impl Into<String>) {
+        self.warnings.push(Warning { target: self.target, rule, message: message.into() });
+    }
+}
+
+/// Writes the configuration of `target` for the site described by `model`.
+pub fn export(model: &Model, target: Target, options: &Options) -> Export {
+    let export = match target {
+        Target::Android => android::render(model, options),
+        Target::Ios => ios::render(model, options),
+        Target::Trustkit => trustkit::render(model, options),
+        Target::Okhttp => okhttp::render(model, options),
+        Target::ReactNative => react_native::render(model, options),
+        Target::Cordova => cordova::render(model, options),
+        Target::Capacitor => capacitor::render(model, options),
+        Target::Flutter => flutter::render(model, options),
+        Target::Curl => curl::render(model, options),
+        Target::Chromium => chromium::render(model, options),
+        Target::Node => node::render(model, options),
+        Target::Go => go::render(model, options),
+        Target::Java => java::render(model, options),
+        Target::Dotnet => dotnet::render(model, options),
+        Target::Rust => rust::render(model, options),
+        Target::Python => python::render(model, options),
+    };
+    let mut export = export;
+    export.warnings.extend(common_warnings(model, target));
+    export
+}
+
+/// Every target, each in its own folder, and a `README.md` index explaining each file and
+/// where it goes.
+pub fn export_all(model: &Model, options: &Options) -> (Vec<ExportFile>, Vec<Warning>) {
+    let exports: Vec<Export> = Target::ALL.iter().map(|t| export(model, *t, options)).collect();
+    let mut files = vec![index::render(model, &exports)];
+    let mut warnings = Vec::new();
+    for e in exports {
+        files.extend(e.files.into_iter().map(|f| ExportFile { path: format!("{}/{}", e.target.name(), f.path), ..f }));
+        warnings.extend(e.warnings);
+    }
+    (files, warnings)
+}
+
+/// Warnings every target shares: the rotation rules of PLATFORMS.md.
+fn common_warnings(model: &Model, target: Target) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for s in &model.servers {
+        let pins = match target {
+            Target::Curl | Target::Chromium => &s.leaf_pins,
+            _ => &s.pins,
+        };
+        if pins.len() < 2 {
+            let hint = match target {
+                Target::Curl | Target::Chromium => {
+                    "this platform checks only the server's own key, and in a CA site servers have no standby key; \
+                     re-export after every server key change"
+                }
+                _ => "give the plan a standby key (`pinset init` issues one) so apps ship a backup pin",
+            };
+            out.push(Warning {
+                target,
+                rule: "backup-pin",
+                message: format!(
+                    "server {} has {} pin: when that key is replaced, apps carrying this export cannot connect to it; {hint}",
+                    s.name,
+                    pins.len()
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Writes `files` under `out`, each atomically, creating folders as needed. Refuses a
+/// path that would leave `out`.
+pub fn write_files(out: &Path, files: &[ExportFile]) -> Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    for f in files {
+        let rel = Path::new(&f.path);
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(Error::bad_value("export path", &f.path, "leaves the output folder", None));
+        }
+        let path = out.join(rel);
+        if let Some(parent) = path.parent() {
+            crate::atomic::create_dir_all(parent)?;
+        }
+        let mode = if f.executable { 0o755 } else { crate::atomic::PUBLIC_MODE };
+        crate::atomic::write(&path, &f.contents, mode)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Helpers the renderers share for writing code and configuration text.
+pub(crate) mod text {
+    use super::{Model, PinEntry};
+
+    /// The first lines every generated file carries (without comment markers): where it
+    /// came from and how to refresh it.
+    pub fn provenance(model: &Model, target: &str) -> [String; 2] {
+        [
+            format!("Written by `pinset export {target}` for site \"{}\". Do not edit by hand:", model.site),
+            "run the export again after every key rotation and ship the result.".to_string(),
+        ]
+    }
+
+    /// `lines`, each prefixed by `prefix` (`// `, `# `), trailing spaces trimmed.
+    pub fn comment(prefix: &str, lines: &[String]) -> String {
+        lines.iter().map(|l| format!("{}\n", format!("{prefix}{l}").trim_end())).collect()
+    }
+
+    /// The pins as bare base64.
+    pub fn b64(pins: &[PinEntry]) -> Vec<String> {
+        pins.iter().map(|p| p.pin.to_base64()).collect()
+    }
+
+    /// `s` as a double-quoted string literal valid in JSON, JavaScript, Java, Kotlin, Go,
+    /// C#, Rust, Swift, Dart and Python. What pinset quotes is ASCII (site and server names,
+    /// addresses, base64, dates); anything else, and `$` (Kotlin and Dart interpolate it),
+    /// becomes `_` so no language ever reads an escape or a template.
+    pub fn quote(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' | '\\' | '$' => out.push('_'),
+                c if c.is_ascii_graphic() || c == ' ' => out.push(c),
+                _ => out.push('_'),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    /// A one-line description of a pin for a comment: `b64  (active authority key)`.
+    pub fn describe(p: &PinEntry) -> String {
+        format!("{} ({} key of {})", p.pin.to_base64(), p.role, p.owner)
+    }
+}

@@ -1,0 +1,1 @@
+//! Certificate rules the client platforms enforce (not written yet).
