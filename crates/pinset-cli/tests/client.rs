@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
+use common::tls::{Server, ca_pem, free_port, server_files};
 use common::{init_site, openssl_ok, pinset, s};
 use serde_json::Value;
 
@@ -23,110 +22,11 @@ const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V4_OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 
-/// Bound on waiting for a server to accept connections.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The PKCS#12 password every client identity of these tests is issued with.
 const P12_PASSWORD: &str = "correct horse battery staple";
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a temporary folder")
-}
-
-/// A port nobody listens on right now: bind port 0 on `ip`, read it, let it go.
-fn free_port(ip: IpAddr) -> u16 {
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
-        .unwrap_or_else(|e| panic!("cannot listen on {ip} (is loopback {ip} configured?): {e}"));
-    listener.local_addr().expect("local address").port()
-}
-
-/// An `openssl s_server -www` child process, killed (and reaped) when dropped, so no server
-/// outlives its test, even one that fails.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts `openssl s_server` on `ip` with `cert` and `key` plus `extra` arguments, and
-    /// waits until it accepts connections. A port taken between `free_port` and the
-    /// server's bind makes the server exit; another port is tried then.
-    fn start(dir: &Path, ip: IpAddr, cert: &Path, key: &Path, extra: &[&str]) -> Server {
-        let mut last_log = String::new();
-        for _attempt in 0..5 {
-            let addr = SocketAddr::new(ip, free_port(ip));
-            // SocketAddr displays IPv6 in brackets: [::1]:PORT, the form s_server takes.
-            let accept = addr.to_string();
-            let log = dir.join(format!("s_server-{}-{}.log", ip.to_string().replace(':', "_"), addr.port()));
-            let out = File::create(&log).expect("create the s_server log");
-            let err = out.try_clone().expect("clone the log handle");
-            let child = Command::new("openssl")
-                .args(["s_server", "-accept", &accept, "-cert", s(cert), "-key", s(key), "-www", "-quiet"])
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(out)
-                .stderr(err)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot run openssl (install it with scripts/setup): {e}"));
-            let mut server = Server { child, addr, log };
-            let deadline = Instant::now() + START_TIMEOUT;
-            loop {
-                if server.child.try_wait().expect("poll s_server").is_some() {
-                    last_log = server.log_text();
-                    break;
-                }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                    // The server that answered is ours only if ours is still running.
-                    if server.child.try_wait().expect("poll s_server").is_none() {
-                        return server;
-                    }
-                    last_log = server.log_text();
-                    break;
-                }
-                assert!(Instant::now() < deadline, "s_server on {addr} did not accept in time:\n{}", server.log_text());
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("openssl s_server {extra:?} on {ip} would not start:\n{last_log}");
-    }
-
-    /// The site's first server identity (leaf only; s_server sends what `-cert` holds).
-    fn site(dir: &Path, site: &Path, ip: IpAddr, extra: &[&str]) -> Server {
-        let (cert, key) = server_files(site);
-        Server::start(dir, ip, &cert, &key, extra)
-    }
-
-    /// `https://HOST:PORT/`, IPv6 in brackets.
-    fn url(&self) -> String {
-        format!("https://{}/", self.addr)
-    }
-
-    /// `HOST:PORT`, IPv6 in brackets, as pinset names the server.
-    fn authority(&self) -> String {
-        self.addr.to_string()
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `pki/servers/server/{cert,key}.pem` of a site.
-fn server_files(site: &Path) -> (PathBuf, PathBuf) {
-    let dir = site.join("pki/servers/server");
-    (dir.join("cert.pem"), dir.join("key.pem"))
-}
-
-fn ca_pem(site: &Path) -> PathBuf {
-    site.join("pki/authority/ca.pem")
 }
 
 /// A site answering at 127.0.0.1 and ::1.
