@@ -167,7 +167,7 @@ pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSu
     })
 }
 
-fn san(name: &GeneralName<'_>) -> San {
+pub(crate) fn san(name: &GeneralName<'_>) -> San {
     match name {
         GeneralName::IPAddress(b) => match b.len() {
             4 => San::Ip(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
@@ -249,7 +249,7 @@ pub fn describe_spki(spki: &SubjectPublicKeyInfo<'_>) -> String {
     }
 }
 
-fn signature_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
+pub(crate) fn signature_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
     let id = oid.to_id_string();
     let name = match id.as_str() {
         "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use pinset::cert::{self, CertSummary};
+use pinset::lint::{self, Finding, Platform};
 use time::OffsetDateTime;
 
 use crate::cli::InspectArgs;
@@ -15,8 +16,19 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let certs = pinset::input::read_certificates(label, &bytes)?;
     let now = OffsetDateTime::now_utc();
     let summaries = certs.iter().map(|der| cert::summarize(label, der, now)).collect::<pinset::Result<Vec<_>>>()?;
+    // The platform rules that need no address: a server certificate (and its chain) is
+    // linted as a server's, a file that starts with a CA as CA certificates.
+    let starts_with_ca = summaries.first().and_then(|s| s.basic_constraints.as_ref()).is_some_and(|c| c.ca);
+    let findings = if starts_with_ca {
+        lint::lint_authorities(label, &certs, &Platform::ALL, now)?
+    } else {
+        lint::lint(label, &certs, None, &Platform::ALL, now)?
+    };
+    let of = |i: usize| findings.iter().filter(|f| f.certificate == i).collect::<Vec<_>>();
     if args.json {
-        output::emit_json(&summaries)?;
+        let with_findings: Vec<Inspected<'_>> =
+            summaries.iter().enumerate().map(|(i, summary)| Inspected { summary, findings: of(i) }).collect();
+        output::emit_json(&with_findings)?;
         return Ok(ExitCode::SUCCESS);
     }
     let n = summaries.len();
@@ -25,14 +37,24 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         .enumerate()
         .map(|(i, s)| {
             let title = if n > 1 { format!("{label} [{}/{n}]", i + 1) } else { label.to_string() };
-            render(&title, s)
+            // Address rules concern the server's certificate only.
+            let server = i == 0 && !starts_with_ca;
+            render(&title, s, &of(i), server)
         })
         .collect();
     output::emit(&text.join("\n"))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(title: &str, s: &CertSummary) -> String {
+/// One certificate in `--json`: the summary's fields, then the platform findings.
+#[derive(serde::Serialize)]
+struct Inspected<'a> {
+    #[serde(flatten)]
+    summary: &'a CertSummary,
+    findings: Vec<&'a Finding>,
+}
+
+fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> String {
     let date = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let left = if s.days_left < 0 {
         format!("EXPIRED {} days ago", -s.days_left)
@@ -68,6 +90,14 @@ fn render(title: &str, s: &CertSummary) -> String {
     let mut out = format!("{title}\n");
     for (k, v) in rows {
         out.push_str(&format!("  {k:<14} {v}\n"));
+    }
+    // Rules that need the address clients dial are `pinset lint --name`'s.
+    let mut lines = findings.iter().map(|f| format!("{} {f}", f.severity().name()));
+    let none = if server { "none (pinset lint FILE --name ADDR also checks an address)" } else { "none" };
+    let first = lines.next().unwrap_or_else(|| none.into());
+    out.push_str(&format!("  {:<14} {first}\n", "findings"));
+    for line in lines {
+        out.push_str(&format!("  {:<14} {line}\n", ""));
     }
     out
 }

@@ -1,7 +1,9 @@
 //! `pinset issue server` and `pinset issue client`.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
+use pinset::lint::{self, Finding, Host, Platform};
 use pinset::pki::{KeyType, P12Profile};
 use pinset::plan::{self, AuthorityMode};
 use pinset::site::{ClientRequest, ServerRequest, Site};
@@ -28,6 +30,7 @@ pub fn server(args: IssueServerArgs) -> anyhow::Result<ExitCode> {
     let mut site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
     let req = server_request(&args.name, &args.server)?;
     site.issue_server(&req)?;
+    warn_about_platform_rules(&site, &args.name);
     let report = site_report(&site);
     if args.json {
         output::emit_json(&report)?;
@@ -35,6 +38,48 @@ pub fn server(args: IssueServerArgs) -> anyhow::Result<ExitCode> {
         output::emit(&format!("Issued server {:?}\n\n{}", args.name, report.to_text()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lints the new server certificate (with its chain) for each of its addresses on every
+/// platform, and prints each finding on stderr as a warning: the certificate is issued
+/// either way, and a normal one has no finding.
+fn warn_about_platform_rules(site: &Site, name: &str) {
+    let mut text = String::new();
+    match server_findings(site, name) {
+        Ok(findings) => {
+            for f in findings {
+                text.push_str(&format!("warning: {f}\n  source: {}\n", f.source));
+            }
+        }
+        Err(e) => text.push_str(&format!("warning: cannot check the new certificate against platform rules: {e}\n")),
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn server_findings(site: &Site, name: &str) -> anyhow::Result<Vec<Finding>> {
+    let server = site.plan.server(name).ok_or_else(|| anyhow::anyhow!("server {name:?} is not in the plan"))?;
+    let Some(rel) = server.active.chain.as_deref().or(server.active.cert.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    let path = site.path(rel);
+    let label = path.display().to_string();
+    let bytes =
+        std::fs::read(&path).map_err(|e| pinset::Error::Io { action: "cannot read", path: path.clone(), source: e })?;
+    let chain = pinset::input::read_certificates(&label, &bytes)?;
+    let now = time::OffsetDateTime::now_utc();
+    let hosts: Vec<Host> =
+        server.ips.iter().map(|ip| Host::Ip(*ip)).chain(server.dns.iter().map(|d| Host::Dns(d.clone()))).collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    let runs = if hosts.is_empty() { vec![None] } else { hosts.iter().map(Some).collect() };
+    for host in runs {
+        for f in lint::lint(&label, &chain, host, &Platform::ALL, now)? {
+            // Rules that do not depend on the address repeat for every address: once is enough.
+            if !findings.iter().any(|g| g.rule == f.rule && g.certificate == f.certificate && g.message == f.message) {
+                findings.push(f);
+            }
+        }
+    }
+    Ok(findings)
 }
 
 /// Issues a client certificate for mutual TLS.
