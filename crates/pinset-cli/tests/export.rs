@@ -1,0 +1,218 @@
+//! `pinset export` as a whole: every target of the fixture sites equals its committed
+//! golden file byte for byte (the snapshot test), exports are deterministic, one-file
+//! targets print to stdout, and bad sites or targets give clear errors.
+//!
+//! The goldens live in `testdata/exports/<site>/`, made from `testdata/sites/<site>/` by
+//! `testdata/regenerate exports`; after a deliberate change to a renderer, run it and
+//! review the diff like any other code change.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use common::{init_site, pinset, s};
+
+const FIXTURE_SITES: [&str; 3] = ["shop", "hub", "clinic"];
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("create a temporary folder")
+}
+
+/// Every file under `dir`, by path relative to it.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Runs `pinset export all` on `site` into `out`, returning stderr (the warnings).
+fn export_all(site: &Path, out: &Path) -> String {
+    let res = pinset().args(["export", "all", "--site", s(site), "--out", s(out)]).output().expect("run pinset");
+    let stderr = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(res.status.success(), "pinset export all --site {} failed:\n{stderr}", site.display());
+    stderr
+}
+
+#[test]
+fn every_target_of_every_fixture_site_matches_its_golden_files() {
+    let tmp = tempdir();
+    for site in FIXTURE_SITES {
+        let out = tmp.path().join(site);
+        let warnings = export_all(&testdata().join("sites").join(site), &out);
+        let got = tree(&out);
+        let golden_dir = testdata().join("exports").join(site);
+        let want = tree(&golden_dir);
+        let hint = "if the change is intended, run `testdata/regenerate exports` and review the diff";
+        let got_names: Vec<&String> = got.keys().collect();
+        let want_names: Vec<&String> = want.keys().collect();
+        assert_eq!(got_names, want_names, "site {site}: the set of exported files changed; {hint}");
+        for (path, bytes) in &got {
+            assert!(
+                want[path] == *bytes,
+                "site {site}: {path} differs from {}/{path}; {hint}\n--- exported now ---\n{}",
+                golden_dir.display(),
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        let want_warnings =
+            std::fs::read_to_string(testdata().join("exports").join(format!("{site}.warnings"))).expect("warnings");
+        assert_eq!(warnings, want_warnings, "site {site}: the warnings changed; {hint}");
+    }
+}
+
+#[test]
+fn the_same_plan_gives_byte_identical_exports() {
+    let tmp = tempdir();
+    let site = init_site(tmp.path(), "site", &["--ip", "192.168.1.10", "--ip", "fd00::10", "--dns", "hub.local"]);
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let wa = export_all(&site, &a);
+    let wb = export_all(&site, &b);
+    assert_eq!(wa, wb, "warnings differ between two runs");
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.len() > 16, "export all wrote only {} files", ta.len());
+    assert_eq!(ta, tb, "two exports of the same plan differ");
+
+    // A single target is the same as its folder in `export all`.
+    let c = tmp.path().join("c");
+    let res = pinset().args(["export", "node", "--site", s(&site), "--out", s(&c)]).output().expect("run pinset");
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let node: BTreeMap<String, Vec<u8>> =
+        ta.iter().filter_map(|(k, v)| k.strip_prefix("node/").map(|k| (k.to_string(), v.clone()))).collect();
+    assert_eq!(tree(&c), node, "export node differs from all/node");
+}
+
+#[test]
+fn the_index_names_every_file_and_every_warning_rule() {
+    let tmp = tempdir();
+    let out = tmp.path().join("out");
+    let warnings = export_all(&testdata().join("sites/shop"), &out);
+    let index = std::fs::read_to_string(out.join("README.md")).expect("README.md");
+    for path in tree(&out).keys().filter(|p| *p != "README.md") {
+        assert!(index.contains(&format!("`{path}`")), "README.md does not explain {path}");
+    }
+    for line in warnings.lines() {
+        let rule = line.split('[').nth(1).and_then(|r| r.split(']').next()).expect("warning: target [rule]: …");
+        assert!(index.contains(&format!("**{rule}**")), "README.md does not mention warning rule {rule}");
+    }
+    for pin in ["buHGk5I70w0QlIwLP68iFJrYqgVzxpCoERDu332PkqE=", "W6zvg2q3iLjpKZ4e7tYDM7vFaLaEVh8cRXszzQMeUwo="] {
+        assert!(index.contains(pin), "README.md lacks the CA pin {pin}");
+    }
+}
+
+#[test]
+fn a_one_file_target_prints_to_stdout_and_a_many_file_target_needs_out() {
+    let site = testdata().join("sites/shop");
+    let tmp = tempdir();
+    // Every one-file target prints exactly the file `--out` writes.
+    for target in pinset::export::Target::ALL {
+        let out = tmp.path().join(target.name());
+        let res =
+            pinset().args(["export", target.name(), "--site", s(&site), "--out", s(&out)]).output().expect("pinset");
+        assert!(res.status.success(), "export {target}: {}", String::from_utf8_lossy(&res.stderr));
+        let files = tree(&out);
+        let printed = pinset().args(["export", target.name(), "--site", s(&site)]).output().expect("run pinset");
+        if files.len() == 1 {
+            assert!(
+                printed.status.success(),
+                "export {target} to stdout: {}",
+                String::from_utf8_lossy(&printed.stderr)
+            );
+            assert_eq!(&printed.stdout, files.values().next().expect("one file"), "export {target} on stdout");
+        } else {
+            assert_eq!(printed.status.code(), Some(2), "export {target} ({} files) without --out", files.len());
+            let err = String::from_utf8_lossy(&printed.stderr);
+            assert!(printed.stdout.is_empty(), "nothing on stdout when refusing: {:?}", printed.stdout);
+            assert!(
+                err.contains(&format!("hint: give a folder: pinset export {target} --out DIR")),
+                "export {target} without --out should say to give --out:\n{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn files_are_written_with_their_modes_next_to_files_pinset_did_not_write() {
+    let tmp = tempdir();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("curl")).expect("mkdir");
+    std::fs::write(out.join("curl/mine.txt"), "not pinset's").expect("write");
+    export_all(&testdata().join("sites/shop"), &out);
+    // And again over the first: files are replaced, nothing is left half-written.
+    let listed = pinset()
+        .args(["export", "all", "--site", s(&testdata().join("sites/shop")), "--out", s(&out)])
+        .output()
+        .expect("run pinset");
+    assert!(listed.status.success());
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(stdout.lines().count() > 16, "the written files are listed on stdout:\n{stdout}");
+    assert_eq!(std::fs::read_to_string(out.join("curl/mine.txt")).expect("read"), "not pinset's");
+    for (path, _) in tree(&out) {
+        assert!(!path.contains(".tmp-"), "a temporary file was left behind: {path}");
+        let mode = std::fs::metadata(out.join(&path)).expect("stat").permissions().mode() & 0o777;
+        let want = if path == "curl/pinset-curl" {
+            0o755
+        } else if path == "curl/mine.txt" {
+            mode
+        } else {
+            0o644
+        };
+        assert_eq!(mode, want, "{path} has mode {mode:o}");
+    }
+}
+
+#[test]
+fn an_unknown_target_lists_the_known_ones() {
+    let res = pinset().args(["export", "blackberry"]).output().expect("run pinset");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    for name in ["android", "ios", "okhttp", "flutter", "python", "all"] {
+        assert!(err.contains(name), "the error lists {name}:\n{err}");
+    }
+}
+
+#[test]
+fn a_missing_site_or_a_damaged_anchor_is_a_clear_error() {
+    let tmp = tempdir();
+    let res = pinset().args(["export", "node", "--site", s(tmp.path())]).output().expect("run pinset");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("pinset.toml"), "names the missing plan:\n{err}");
+
+    // The CA certificate truncated: the export refuses and names the file; no output folder.
+    let site = init_site(tmp.path(), "site", &["--ip", "192.168.1.10"]);
+    let ca = site.join("pki/authority/ca.pem");
+    let pem = std::fs::read_to_string(&ca).expect("read ca.pem");
+    std::fs::write(&ca, &pem[..pem.len() / 2]).expect("truncate");
+    let out = tmp.path().join("out");
+    let res = pinset().args(["export", "all", "--site", s(&site), "--out", s(&out)]).output().expect("run pinset");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("ca.pem"), "names the damaged file:\n{err}");
+    assert!(!out.exists(), "nothing is written when the site cannot be read");
+
+    // A certificate swapped for another one: the pin in the plan no longer matches.
+    std::fs::write(&ca, pem).expect("restore");
+    let standby = std::fs::read(site.join("pki/authority/ca-standby.pem")).expect("read standby");
+    std::fs::write(&ca, standby).expect("swap");
+    let res = pinset().args(["export", "node", "--site", s(&site), "--out", s(&out)]).output().expect("run pinset");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("is not the plan's"), "says the pin does not match the plan:\n{err}");
+}
