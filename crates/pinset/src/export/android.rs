@@ -11,7 +11,8 @@ const CONFIG_PATH: &str = "res/xml/network_security_config.xml";
 
 pub(crate) fn render(model: &Model, options: &Options) -> Export {
     let mut export = Export::new(Target::Android);
-    let anchors: Vec<(String, &super::Anchor)> = model.anchors.iter().map(|a| (raw_name(model, &a.stem), a)).collect();
+    let raw_names = unique_names(model.anchors.iter().map(|a| raw_name(model, &a.stem)).collect());
+    let anchors: Vec<(String, &super::Anchor)> = raw_names.into_iter().zip(&model.anchors).collect();
     let names = pinned_names(model);
     let stop = pins_stop_day(model);
 
@@ -55,13 +56,13 @@ pub(crate) fn render(model: &Model, options: &Options) -> Export {
             ),
         ));
     }
-    export.usage = format!(
+    export.usage = String::from(
         "Copy `res/` into `app/src/main/` and add `android:networkSecurityConfig=\"@xml/network_security_config\"` \
          to the `<application>` element of `AndroidManifest.xml`. If the app already has a Network Security \
          Config, move the `<domain-config>` elements into it. Every HTTP stack that uses the platform's default \
          trust (HttpsURLConnection, OkHttp, Cronet, WebView) then trusts only the site's anchors for these \
          addresses and checks the pins. Needs Android 7.0 (API 24); older versions ignore the file and \
-         cannot reach the servers (the system does not trust the site's anchors).\n"
+         cannot reach the servers (the system does not trust the site's anchors).\n",
     );
 
     let v6: Vec<&str> = names.iter().filter(|n| matches!(n.ip, Some(IpAddr::V6(_)))).map(|n| n.key.as_str()).collect();
@@ -152,6 +153,24 @@ fn domain_config(
 /// letter, as Android resource names must.
 fn raw_name(model: &Model, stem: &str) -> String {
     format!("pinset_{}_{}", model.ident(), super::ident(stem))
+}
+
+/// `names` with every repeat (compared without case, as Android resource names and
+/// case-insensitive file systems compare them) given a `_2`, `_3`… suffix. Stems that differ
+/// only in characters a name cannot hold (servers `till-3` and `till_3`, or `Hub` and `hub`)
+/// would otherwise share one file, and one anchor would silently replace the other.
+pub(super) fn unique_names(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let mut candidate = name.clone();
+        let mut n = 2;
+        while out.iter().any(|o| o.eq_ignore_ascii_case(&candidate)) {
+            candidate = format!("{name}_{n}");
+            n += 1;
+        }
+        out.push(candidate);
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -294,11 +313,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn colliding_names_get_a_suffix() {
+        let names = unique_names(vec!["a_b".into(), "a_b".into(), "A_B".into(), "c".into(), "a_b_2".into()]);
+        assert_eq!(names, ["a_b", "a_b_2", "A_B_3", "c", "a_b_2_2"]);
+    }
+
+    #[test]
     fn comments_never_close_early() {
         assert_eq!(comment_text("a--b---c-"), "a- -b- - -c- ");
         let block = xml_comment("", &["x--".into(), "y\nz".into()]);
         assert_eq!(block, "<!--\n    x- -\n    y_z\n-->\n");
-        let inner = block.strip_prefix("<!--").and_then(|b| b.strip_suffix("-->\n")).unwrap();
+        let inner = block.strip_prefix("<!--").and_then(|b| b.strip_suffix("-->\n")).expect("a comment block");
         assert!(!inner.contains("--"), "{block}");
     }
 }

@@ -52,7 +52,8 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export.warn(
         "capacitor-global",
         "the certificates are the only trusted roots for every HTTPS request the app makes through CapacitorHttp, \
-         not per host: requests to any other server fail unless listed in SSLPinning.excludedDomains",
+         not per host: requests to any other server fail unless listed in SSLPinning.excludedDomains (as URLs with \
+         the scheme, e.g. https://other.example)",
     );
     if model.mode == AuthorityMode::SelfSigned {
         export.warn("whole-certificate-pin", whole_certificate_message(model));

@@ -1,7 +1,7 @@
 //! Export for `cordova`: cordova-plugin-advanced-http's pinned mode. The site's anchors as
 //! DER `.cer` files in `www/certificates/`, and `pinset-pinning.js`, which turns the mode on.
 
-use super::android::{file_part, one_line};
+use super::android::{file_part, one_line, unique_names};
 use super::ios::anchor_kind;
 use super::{Export, ExportFile, Model, Options, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
@@ -109,9 +109,13 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-/// The `.cer` file name of each anchor: `pinset-<site>-<stem>.cer`.
+/// The `.cer` file name of each anchor: `pinset-<site>-<stem>.cer`, each distinct (the
+/// plugins load every file by its name alone).
 pub(super) fn cer_files(model: &Model) -> Vec<(String, &super::Anchor)> {
-    model.anchors.iter().map(|a| (format!("pinset-{}-{}.cer", file_part(&model.site), file_part(&a.stem)), a)).collect()
+    let bases = unique_names(
+        model.anchors.iter().map(|a| format!("pinset-{}-{}", file_part(&model.site), file_part(&a.stem))).collect(),
+    );
+    bases.into_iter().map(|b| format!("{b}.cer")).zip(&model.anchors).collect()
 }
 
 /// The `whole-certificate-pin` warning for a self-signed site (cordova and capacitor).

@@ -22,7 +22,8 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
          surfaces as an `HttpRequestException` whose `InnerException` is an `AuthenticationException` saying why \
          (for a pin failure, OkHttp's report: the chain as `sha256/<pin>: <subject>` lines and the pins). \
          For an `SslStream` of your own, call `PinsetPinning.CheckServerCertificate` from its \
-         `RemoteCertificateValidationCallback`.\n"
+         `RemoteCertificateValidationCallback` (its certificate is an `X509Certificate`: pass \
+         `certificate as X509Certificate2`) and return true when it does not throw.\n"
     );
     export
 }

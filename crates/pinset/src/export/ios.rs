@@ -200,12 +200,21 @@ fn ats_plist(model: &Model, names: &[PinnedName]) -> String {
     }
     let root = Plist::Dict(vec![PlistEntry::new("NSAppTransportSecurity", Plist::Dict(ats), None)]);
     let mut head = text::provenance(model, "ios").to_vec();
-    head.extend([
-        String::new(),
-        "Merge the NSAppTransportSecurity keys into the app's Info.plist.".to_string(),
-        "ATS checks these pins after the system's own trust evaluation: the device must trust".to_string(),
-        format!("the site's {}, installed as a configuration profile.", anchor_kind(model)),
-    ]);
+    head.extend([String::new(), "Merge the NSAppTransportSecurity keys into the app's Info.plist.".to_string()]);
+    if names.iter().any(|n| n.ip.is_none()) {
+        head.extend([
+            "ATS checks these pins after the system's own trust evaluation: the device must trust".to_string(),
+            format!("the site's {}, installed as a configuration profile.", anchor_kind(model)),
+        ]);
+        if model.pin_target == PinTarget::Ca {
+            // Apple: "ATS blocks the connection unless it can find the SPKI digest of at least
+            // one CA or sub-CA certificate in the chain presented by the server."
+            head.extend([
+                "NSPinnedCAIdentities matches a CA certificate in the chain the server presents:".to_string(),
+                "the servers must send chain.pem (leaf, then CA), not cert.pem alone.".to_string(),
+            ]);
+        }
+    }
     plist_document(&head, &root)
 }
 
@@ -421,7 +430,7 @@ const SWIFT_BODY: &str = r#"
             calendar.timeZone = utc
         }
         let day = calendar.dateComponents([.year, .month, .day], from: now)
-        let today = String(format: "%04d-%02d-%02d", day.year ?? 0, day.month ?? 0, day.day ?? 0)
+        let today = String(format: "%04ld-%02ld-%02ld", day.year ?? 0, day.month ?? 0, day.day ?? 0)
         return today <= lastDay
     }
 

@@ -57,20 +57,29 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     ts.push_str("];\n\n");
     ts.push_str(&format!(
         "/**\n * Turns on pinning for the servers of site {}. Call it once, as early as possible,\n \
-         * before the first request to them.\n */\n",
+         * before the first request to them.\n *\n \
+         * An address whose expirationDate has come (UTC) is left out, as the library itself does\n \
+         * on Android: there it reads the date only here, at start, and versions before\n \
+         * expirationDate support would keep enforcing the pins. iOS (TrustKit) also stops\n \
+         * checking on that day while the app runs.\n */\n",
         text::quote(&model.site)
     ));
     ts.push_str(
         "export async function initializePinsetPinning(): Promise<void> {\n  \
+         const today = new Date().toISOString().slice(0, 10);\n  \
          const options: { [host: string]: DomainPins } = {};\n  \
-         for (const host of Object.keys(PINSET_PINS)) {\n    \
+         for (const [host, pins] of Object.entries(PINSET_PINS)) {\n    \
          if (Platform.OS === \"ios\" && NOT_ON_IOS.includes(host)) {\n      \
          continue;\n    \
          }\n    \
-         options[host] = PINSET_PINS[host];\n  \
+         if (pins.expirationDate !== undefined && today >= pins.expirationDate) {\n      \
+         // The pins' last day has passed: the platform's trust alone applies.\n      \
+         continue;\n    \
+         }\n    \
+         options[host] = pins;\n  \
          }\n  \
          if (Object.keys(options).length === 0) {\n    \
-         // Nothing this platform can pin: TrustKit stops on an empty configuration.\n    \
+         // Nothing to pin here (or every pin has expired): TrustKit stops on an empty configuration.\n    \
          return;\n  \
          }\n  \
          await initializeSslPinning(options);\n\

@@ -53,7 +53,7 @@ pub(super) fn refusal(name: &PinnedName) -> Option<Refusal> {
 }
 
 /// The addresses in `names` refused for `why`, as the plan spells them.
-pub(super) fn refused<'a>(names: &'a [PinnedName], why: Refusal) -> Vec<&'a str> {
+pub(super) fn refused(names: &[PinnedName], why: Refusal) -> Vec<&str> {
     names.iter().filter(|n| refusal(n) == Some(why)).flat_map(|n| n.names.iter().map(String::as_str)).collect()
 }
 
@@ -110,6 +110,14 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
                     "TSKSwizzleNetworkDelegates",
                     Plist::Bool(false),
                     Some("the app passes challenges to TrustKit's pinningValidator in its URLSession delegate"),
+                ),
+                PlistEntry::new(
+                    "TSKIgnorePinningForUserDefinedTrustAnchors",
+                    Plist::Bool(false),
+                    Some(
+                        "macOS only (iOS ignores it): TrustKit skips the pins of a chain ending at a CA the user \
+                         installed unless this is false, and the site's anchors are such CAs",
+                    ),
                 ),
                 PlistEntry::new("TSKPinnedDomains", Plist::Dict(domains), None),
             ]),
