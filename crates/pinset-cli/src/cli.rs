@@ -104,6 +104,7 @@ pub struct LintArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LintPlatformArg {
     /// iOS and macOS (Apple's trust evaluation).
+    #[value(alias = "macos")]
     Ios,
     /// Android (Conscrypt and its hostname verifier).
     Android,

@@ -18,7 +18,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let summaries = certs.iter().map(|der| cert::summarize(label, der, now)).collect::<pinset::Result<Vec<_>>>()?;
     // The platform rules that need no address: a server certificate (and its chain) is
     // linted as a server's, a file that starts with a CA as CA certificates.
-    let starts_with_ca = summaries.first().and_then(|s| s.basic_constraints.as_ref()).is_some_and(|c| c.ca);
+    let starts_with_ca = summaries.first().is_some_and(is_authority);
     let findings = if starts_with_ca {
         lint::lint_authorities(label, &certs, &Platform::ALL, now)?
     } else {
@@ -46,6 +46,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether a certificate is a CA's rather than a server's: cA=TRUE, and neither a DNS or IP
+/// name nor serverAuth (a self-signed server made with `openssl req -x509` is cA=TRUE too).
+fn is_authority(s: &CertSummary) -> bool {
+    let ca = s.basic_constraints.as_ref().is_some_and(|c| c.ca);
+    let names = s.sans.iter().any(|n| matches!(n, cert::San::Dns(_) | cert::San::Ip(_)));
+    let server_auth = s.extended_key_usage.iter().any(|e| e == "serverAuth");
+    ca && !names && !server_auth
+}
+
 /// One certificate in `--json`: the summary's fields, then the platform findings.
 #[derive(serde::Serialize)]
 struct Inspected<'a> {
@@ -61,8 +70,10 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
     } else {
         format!("{} days left", s.days_left)
     };
-    let names = if s.sans.is_empty() {
+    let names = if s.sans.is_empty() && server {
         "(none: clients that ignore the CN will reject it)".into()
+    } else if s.sans.is_empty() {
+        "(none)".into()
     } else {
         s.sans.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     };
@@ -92,12 +103,15 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
         out.push_str(&format!("  {k:<14} {v}\n"));
     }
     // Rules that need the address clients dial are `pinset lint --name`'s.
-    let mut lines = findings.iter().map(|f| format!("{} {f}", f.severity().name()));
-    let none = if server { "none (pinset lint FILE --name ADDR also checks an address)" } else { "none" };
-    let first = lines.next().unwrap_or_else(|| none.into());
-    out.push_str(&format!("  {:<14} {first}\n", "findings"));
-    for line in lines {
-        out.push_str(&format!("  {:<14} {line}\n", ""));
+    if findings.is_empty() {
+        let none = if server { "none (pinset lint FILE --name ADDR also checks an address)" } else { "none" };
+        out.push_str(&format!("  {:<14} {none}\n", "findings"));
+    }
+    for (i, f) in findings.iter().enumerate() {
+        let label = if i == 0 { "findings" } else { "" };
+        out.push_str(&format!("  {label:<14} {} {f}\n", f.severity().name()));
+        out.push_str(&format!("  {:<14}   fix: {}\n", "", f.fix));
+        out.push_str(&format!("  {:<14}   source: {}\n", "", f.source));
     }
     out
 }

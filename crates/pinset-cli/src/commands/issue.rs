@@ -48,7 +48,8 @@ fn warn_about_platform_rules(site: &Site, name: &str) {
     match server_findings(site, name) {
         Ok(findings) => {
             for f in findings {
-                text.push_str(&format!("warning: {f}\n  source: {}\n", f.source));
+                let fix = f.fix.replace("pinset issue server NAME", &format!("pinset issue server {name}"));
+                text.push_str(&format!("warning: {f}\n  fix: {fix}\n  source: {}\n", f.source));
             }
         }
         Err(e) => text.push_str(&format!("warning: cannot check the new certificate against platform rules: {e}\n")),

@@ -1,6 +1,7 @@
 //! `pinset lint`: will each platform accept this certificate for this address? One verdict
 //! per platform, then each finding with its rule, platforms, value and source.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use pinset::lint::{self, Finding, Host, Platform, Verdict};
@@ -59,6 +60,13 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         output::emit_json(&report)?;
     } else {
         output::emit(&render(&report))?;
+        if host.is_none() {
+            // Advice, not data: on stderr.
+            let _ = std::io::stderr().write_all(
+                b"note: no --name, so whether the certificate names the address clients dial was not checked; \
+                  give --name with that IP address or DNS name\n",
+            );
+        }
     }
     Ok(if rejected { ExitCode::from(EXIT_INVALID) } else { ExitCode::SUCCESS })
 }
@@ -103,10 +111,8 @@ fn render(r: &Report<'_>) -> String {
         };
         t.push_str(&format!("{:<6} {}  {}\n", f.severity().name(), f.rule, f.platforms_text()));
         t.push_str(&format!("       {which}: {}\n", f.message));
+        t.push_str(&format!("       fix: {}\n", f.fix));
         t.push_str(&format!("       source: {}\n", f.source));
-    }
-    if !r.name_checked {
-        t.push_str("\nno --name: address rules not checked (give --name with the IP or DNS name clients dial)\n");
     }
     t
 }
