@@ -757,6 +757,32 @@ fn issue_server_warns_about_the_apple_825_day_rule() {
 }
 
 #[test]
+fn init_warns_about_platform_rules_too_and_a_default_site_has_none() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ed");
+    let out = pinset()
+        .args(["init", "--key-type", "ed25519", "--ip", "192.168.1.10"])
+        .arg(&dir)
+        .output()
+        .expect("run pinset init");
+    assert_exit(&out, 0, "init with an Ed25519 key");
+    assert_contains(
+        &stderr(&out),
+        &["warning: eddsa-key (ios, chrome reject", "fix: use an EC P-256 key"],
+        "the warning",
+    );
+    assert_contains(&stdout(&out), &["Created site"], "the report");
+
+    let out = pinset()
+        .args(["init", "--ip", "192.168.1.10", "--dns", "hub.local"])
+        .arg(tmp.path().join("p256"))
+        .output()
+        .expect("run pinset init");
+    assert_exit(&out, 0, "a default init");
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+#[test]
 fn inspect_shows_the_findings() {
     let pki = Pki::new();
     let cert = pki.server("long", "ec", &ext_with(&["extendedKeyUsage"], &[]), How { days: 900, ..NORMAL });

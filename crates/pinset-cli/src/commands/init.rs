@@ -6,7 +6,7 @@ use pinset::plan::{AuthorityMode, PinTarget};
 use pinset::site::{InitOptions, Site};
 
 use crate::cli::{InitArgs, PinTargetArg};
-use crate::commands::issue::{server_request, site_report};
+use crate::commands::issue::{server_request, site_report, warn_about_platform_rules};
 use crate::output;
 
 /// Creates the site and prints what was made and the pins apps should carry.
@@ -26,6 +26,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
         server,
     };
     let site = Site::init(&dir, opts)?;
+    warn_about_platform_rules(&site, &args.server_name);
     let report = site_report(&site);
     if args.json {
         output::emit_json(&report)?;

@@ -43,7 +43,7 @@ pub fn server(args: IssueServerArgs) -> anyhow::Result<ExitCode> {
 /// Lints the new server certificate (with its chain) for each of its addresses on every
 /// platform, and prints each finding on stderr as a warning: the certificate is issued
 /// either way, and a normal one has no finding.
-fn warn_about_platform_rules(site: &Site, name: &str) {
+pub fn warn_about_platform_rules(site: &Site, name: &str) {
     let mut text = String::new();
     match server_findings(site, name) {
         Ok(findings) => {
