@@ -1,7 +1,331 @@
-//! Export for `curl` (not written yet).
+//! Export for `curl`: a POSIX shell wrapper, `pinset-curl`, that runs curl with the site's
+//! anchors as the only trust (`--cacert`, and `--capath /dev/null` so the system's CA folder
+//! compiled into curl is not consulted as well) and `--pinnedpubkey` set to the keys of the
+//! server the URL names, and explains a refusal with the server's key and the pinned ones.
+//!
+//! curl's `--pinnedpubkey` compares the leaf's key only (PLATFORMS.md), so the script carries
+//! each server's own keys even when the plan pins the CA; a `curl-leaf-only` warning says so.
 
-use super::{Export, Model, Options, Target};
+use super::{Export, ExportFile, Model, Options, ServerModel, Target, text};
+use crate::plan::PinTarget;
 
-pub(crate) fn render(_model: &Model, _options: &Options) -> Export {
-    Export::new(Target::Curl)
+/// The script's file name.
+const FILE: &str = "pinset-curl";
+
+/// The anchors' file name; the script finds it in its own folder.
+const ANCHORS_FILE: &str = "pinset-anchors.pem";
+
+/// Options every command carries, before the pins: `-q` (must be first) skips `~/.curlrc`,
+/// which could say `insecure`; `--capath /dev/null` replaces the CA folder compiled into
+/// curl (Debian's: `/etc/ssl/certs`), which curl consults besides `--cacert`; `--noproxy '*'`
+/// connects directly, the servers being on the local network.
+const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*'";
+
+pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+    let mut export = Export::new(Target::Curl);
+    export.files.push(
+        ExportFile::text(
+            FILE,
+            script(model),
+            "shell script: runs curl with the site's anchors as the only trust and the pins of the server the URL \
+             names (`./pinset-curl [curl options] https://HOST/`); keep it beside `pinset-anchors.pem`",
+        )
+        .executable(),
+    );
+    export.files.push(ExportFile::text(
+        ANCHORS_FILE,
+        anchors_file(model),
+        "the site's anchors (PEM, active first), given to curl as `--cacert`: keep it beside `pinset-curl`",
+    ));
+    let example = model.servers.first().map(|s| plain_command(s, &host_of(s), ANCHORS_FILE)).unwrap_or_default();
+    export.usage = format!(
+        "Run `./{FILE} [curl options] https://HOST/` from anywhere: it finds `{ANCHORS_FILE}` beside itself, checks \
+         that every URL names an address of one server of the site, and runs curl with that server's pins. It \
+         refuses `-k`, `--cacert`, `--capath`, `--pinnedpubkey`, `-K` and `--next`, which would undo the check. \
+         Exit codes are curl's: 90 when the server's key is not pinned (the script then prints the server's key and \
+         the pinned ones), 60 when its certificate does not chain to an anchor or does not name the address.\n\
+         The plain command, for scripts that call curl themselves (every server's is in the script's comments):\n\
+         `{example}`\n"
+    );
+    if model.pin_target == PinTarget::Ca {
+        export.warn(
+            "curl-leaf-only",
+            "the plan pins the CA, but curl's --pinnedpubkey compares the server's own key only: the script pins \
+             each server's own key instead, so re-export and ship it after every server key change (`pinset issue`, \
+             renewal with a new key), or curl refuses the server",
+        );
+    }
+    export
 }
+
+/// The first address of `server` as it goes in a URL.
+fn host_of(server: &ServerModel) -> String {
+    server.hosts.first().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host())
+}
+
+/// The `--pinnedpubkey` value for `server`: its own keys, `sha256//` each, `;`-joined.
+fn pinned_pubkey(server: &ServerModel) -> String {
+    server.leaf_pins.iter().map(|p| format!("sha256//{}", p.pin.to_base64())).collect::<Vec<_>>().join(";")
+}
+
+/// The curl command the script runs for `server`, without the wrapper.
+fn plain_command(server: &ServerModel, url_host: &str, anchors: &str) -> String {
+    format!("curl -q --cacert {anchors} {TRUST_OPTIONS} --pinnedpubkey '{}' https://{url_host}/", pinned_pubkey(server))
+}
+
+/// The PEM bundle, after a provenance comment (curl reads it with OpenSSL's PEM reader,
+/// which skips text before the first `-----BEGIN`).
+fn anchors_file(model: &Model) -> String {
+    let mut out = text::comment("# ", &provenance(model));
+    out.push_str("#\n");
+    for a in &model.anchors {
+        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, one_line(&a.subject), a.pin.to_base64()));
+    }
+    out.push_str(&model.anchors_pem());
+    out
+}
+
+fn script(model: &Model) -> String {
+    let site = one_line(&model.site);
+    let mut out = String::from("#!/bin/sh\n");
+    out.push_str(&text::comment("# ", &provenance(model)));
+    let mut lines: Vec<String> = vec![
+        String::new(),
+        format!("curl for the servers of site \"{site}\": trusts only the site's anchors ({ANCHORS_FILE},"),
+        "beside this script) and accepts a server only when its own key is one pinned for the".into(),
+        "address the URL names.".into(),
+        String::new(),
+        "  ./pinset-curl [curl options] https://HOST[:PORT]/PATH".into(),
+        String::new(),
+        "Every URL (an argument holding `://`) must be https:// and name an address of one server".into(),
+        "of the site. curl's exit code is kept: 90 when the server's key is not pinned (the key".into(),
+        "curl saw and the pinned ones are printed then), 60 when the certificate does not chain to".into(),
+        "an anchor or does not name the address.".into(),
+        String::new(),
+        "curl's --pinnedpubkey compares the server's own (leaf) key only, never a CA's: these are".into(),
+        "each server's own keys, so re-export after every server key change.".into(),
+    ];
+    lines.push(String::new());
+    match &model.pins_expire_after {
+        Some(day) => lines.extend([
+            format!("Pins are enforced up to and including {} (UTC); after that day only the", one_line(day)),
+            "anchors are, so a script that is never updated keeps working across a key rotation.".into(),
+        ]),
+        None => lines.push("The pins do not expire.".into()),
+    }
+    lines.extend([
+        String::new(),
+        "The commands it runs, one per server (-q skips ~/.curlrc, which could say `insecure`;".into(),
+        "--capath /dev/null keeps curl from also trusting the system's CA folder compiled into it;".into(),
+        "--noproxy '*' connects directly):".into(),
+    ]);
+    for s in &model.servers {
+        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        lines.push(format!("  server {} ({}):", s.name, hosts.join(", ")));
+        lines.push(format!("    curl -q --cacert {ANCHORS_FILE} {TRUST_OPTIONS} \\"));
+        lines.push(format!("      --pinnedpubkey '{}' \\", pinned_pubkey(s)));
+        lines.push(format!("      https://{}/", host_of(s)));
+    }
+    out.push_str(&text::comment("# ", &lines));
+    out.push_str("\nset -eu\n\n");
+    out.push_str(&format!("site={}\n", sh_quote(&model.site)));
+    out.push_str(&format!(
+        "# The site's anchors: the only certificates curl trusts.\n\
+         anchors=\"$(CDPATH='' cd -- \"$(dirname -- \"$0\")\" && pwd)/{ANCHORS_FILE}\"\n"
+    ));
+    if let Some(day) = &model.pins_expire_after {
+        // YYYYMMDD, so the shell compares numbers; a malformed date (the plan loader refuses
+        // one) leaves the pins in force.
+        let digits: String = day.chars().filter(char::is_ascii_digit).collect();
+        let number = if digits.len() == 8 { digits } else { "99991231".to_string() };
+        out.push_str(&format!(
+            "# Last day (UTC, YYYYMMDD) the pins are enforced; after it only the anchors are.\n\
+             pins_expire_after={number}\n"
+        ));
+    }
+    out.push_str(
+        "\n# Sets `server` and `pins` (curl's --pinnedpubkey) for host $1, or fails when $1 is not an\n\
+         # address of the site. Each server's addresses: IP addresses and DNS names as written, and\n\
+         # `*.` names covering exactly one label; its pins: SPKI SHA-256 of its own keys, base64.\n\
+         server_for() {\n",
+    );
+    for s in &model.servers {
+        let hosts: Vec<String> = s.hosts.iter().map(|h| sh_quote(&h.name)).collect();
+        out.push_str(&format!("    if names \"$1\" {}; then\n", hosts.join(" ")));
+        out.push_str(&format!("        server={}\n", sh_quote(&s.name)));
+        for (i, p) in s.leaf_pins.iter().enumerate() {
+            let pin = format!("sha256//{}", p.pin.to_base64());
+            let value = if i == 0 { sh_quote(&pin) } else { format!("\"$pins\"{}", sh_quote(&format!(";{pin}"))) };
+            out.push_str(&format!("        pins={value} # {} key of {}\n", p.role, p.owner));
+        }
+        out.push_str("        return 0\n    fi\n");
+    }
+    out.push_str("    return 1\n}\n\n");
+    let addresses: Vec<&str> = model.hosts().map(|h| h.name.as_str()).collect();
+    out.push_str(&format!(
+        "# Every address of the site, for messages.\naddresses={}\n",
+        sh_quote(&addresses.join(", "))
+    ));
+    out.push_str(CODE);
+    if model.pins_expire_after.is_some() {
+        out.push_str(EXPIRY);
+    }
+    out.push_str(RUN);
+    out
+}
+
+/// The provenance lines, each on one line whatever the site's name holds.
+fn provenance(model: &Model) -> Vec<String> {
+    text::provenance(model, "curl").iter().map(|l| one_line(l)).collect()
+}
+
+/// `s` as a single-quoted shell word. What pinset writes here is ASCII (names, addresses,
+/// base64); anything else outside printable ASCII becomes `_`.
+fn sh_quote(s: &str) -> String {
+    let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    format!("'{}'", clean.replace('\'', r"'\''"))
+}
+
+/// `s` on one line, for a comment: control characters and the line and paragraph separators
+/// (U+2028, U+2029: line ends to JavaScript) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+}
+
+const CODE: &str = r#"
+die() {
+    printf 'pinset-curl: %s\n' "$*" >&2
+    exit 2
+}
+
+# Whether host $1 is one of the addresses that follow.
+names() {
+    host=$1
+    shift
+    for pattern in "$@"; do
+        case $pattern in
+            '*.'*)
+                label=${host%"${pattern#\*}"}
+                if [ "$label" != "$host" ] && [ -n "$label" ]; then
+                    case $label in
+                        *.*) ;;
+                        *) return 0 ;;
+                    esac
+                fi
+                ;;
+            *)
+                if [ "$host" = "$pattern" ]; then
+                    return 0
+                fi
+                ;;
+        esac
+    done
+    return 1
+}
+
+# The host of URL $1: lower case, without brackets (IPv6), zone or trailing dot.
+url_host() {
+    rest=${1#*://}
+    rest=${rest%%[/?#]*}
+    rest=${rest##*@}
+    case $rest in
+        \[*)
+            rest=${rest#\[}
+            rest=${rest%%]*}
+            ;;
+        *) rest=${rest%%:*} ;;
+    esac
+    rest=${rest%%\%*}
+    rest=${rest%.}
+    printf '%s\n' "$rest" | tr '[:upper:]' '[:lower:]'
+}
+
+chosen=
+urls=
+for arg in "$@"; do
+    case $arg in
+        -k | --insecure | --cacert | --capath | --pinnedpubkey | --ca-native | -K | --config | -: | --next)
+            die "$arg would undo the check of the site's anchors or pins: leave it out" ;;
+        --*) ;;
+        -?*)
+            # Short options, perhaps several in one word (-sSk): each letter up to the first
+            # that takes a value (the rest of the word is that value).
+            letters=${arg#-}
+            while [ -n "$letters" ]; do
+                rest=${letters#?}
+                case ${letters%"$rest"} in
+                    k | K | :) die "$arg holds -k, -K or -:, which would undo the check of the site's anchors or pins: leave it out" ;;
+                    [AbcCdDeEFHmoPQrtTuUwxXyYz]) break ;;
+                esac
+                letters=$rest
+            done
+            ;;
+        *://*)
+            scheme=$(printf '%s\n' "${arg%%://*}" | tr '[:upper:]' '[:lower:]')
+            if [ "$scheme" != https ]; then
+                die "$arg is not an https:// URL: only https:// reaches the servers of site $site"
+            fi
+            host=$(url_host "$arg")
+            if ! server_for "$host"; then
+                die "$host is not an address of site $site ($addresses); write an IP address as listed"
+            fi
+            if [ -n "$chosen" ] && [ "$chosen" != "$server" ]; then
+                die "the URLs name two servers, $chosen and $server: run pinset-curl once for each"
+            fi
+            chosen=$server
+            urls="$urls$arg
+"
+            ;;
+    esac
+done
+if [ -z "$chosen" ]; then
+    die "give an https:// URL of a server of site $site ($addresses): pinset-curl [curl options] https://HOST/"
+fi
+if [ ! -r "$anchors" ]; then
+    die "cannot read $anchors: keep it beside this script"
+fi
+"#;
+
+const EXPIRY: &str = r#"
+if [ "$(date -u +%Y%m%d)" -gt "$pins_expire_after" ]; then
+    # The pins have expired: only the anchors are enforced now.
+    pins=
+fi
+"#;
+
+const RUN: &str = r#"
+status=0
+if [ -n "$pins" ]; then
+    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' --pinnedpubkey "$pins" "$@" || status=$?
+else
+    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' "$@" || status=$?
+fi
+case $status in
+    90)
+        # The handshake stopped before any request was sent. Ask curl again, each URL alone,
+        # which key it saw: -v prints it as "public key hash" (and a server that matches now
+        # gets a HEAD request).
+        printf '%s' "$urls" | while IFS= read -r url; do
+            report=$(curl -q -sv -I -o /dev/null --cacert "$anchors" --capath /dev/null --noproxy '*' \
+                --pinnedpubkey "$pins" "$url" 2>&1) || true
+            case $report in
+                *'does not match pinned'*) ;;
+                *) continue ;;
+            esac
+            {
+                printf 'pinset-curl: Certificate pinning failure for %s (server %s of site %s)!\n' \
+                    "$url" "$chosen" "$site"
+                printf '  Server key (curl checks the leaf certificate only):\n'
+                printf '%s\n' "$report" | sed -n 's/^\* *public key hash: /    /p'
+                printf '  Pinned keys for %s:\n' "$(url_host "$url")"
+                printf '%s\n' "$pins" | tr ';' '\n' | sed 's/^/    /'
+            } >&2
+        done
+        ;;
+    60)
+        printf 'pinset-curl: the certificate does not chain to an anchor of site %s (%s) or does not name the address dialled\n' \
+            "$site" "$anchors" >&2
+        ;;
+esac
+exit "$status"
+"#;

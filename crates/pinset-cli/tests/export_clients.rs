@@ -1,0 +1,531 @@
+//! The `curl`, `node`, `go` and `python` exports run, as exported, by the real clients
+//! (curl, Node.js, the Go toolchain, CPython) against real `openssl s_server` processes on
+//! loopback only (127.0.0.1 and ::1).
+//!
+//! Each export must reach the site's own server over IPv4 and IPv6, and refuse an impostor
+//! (the genuine certificate's subject and SANs, another key, another CA) twice over: first
+//! with a trust error, the impostor's CA being unknown; then, once the client has been told
+//! to trust the impostor's CA, with a pin error. That second refusal is what proves the pin
+//! check: the chain itself is trusted then, as a negative control shows with `openssl verify`
+//! and a curl given the same anchors but no pins. After the plan's last pin day the same
+//! trusted impostor is accepted (pins expired) while an untrusted one is still refused
+//! (anchors enforced): that proves the expiry logic.
+//!
+//! The one change a test makes to an export: it appends the impostor CA's PEM to the exported
+//! `pinset-anchors.pem`, which is how a client "has been told to trust" it. The code is never
+//! edited. The Go export is built after that change, since it embeds the file.
+
+mod common;
+
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::tls::{Impostor, Server, ca_pem, server_files};
+use common::{init_site, openssl_ok, pinset, run, s};
+
+const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+
+/// Bound on one run of an exported client (a Go build included).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What every export prints when the pins refuse a server (OkHttp's wording).
+const PIN_FAILURE: &str = "Certificate pinning failure";
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("create a temporary folder")
+}
+
+/// A client platform whose export runs here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Client {
+    Curl,
+    Node,
+    Go,
+    Python,
+}
+
+impl Client {
+    const ALL: [Client; 4] = [Client::Curl, Client::Node, Client::Go, Client::Python];
+
+    /// The `pinset export` target.
+    fn target(self) -> &'static str {
+        match self {
+            Client::Curl => "curl",
+            Client::Node => "node",
+            Client::Go => "go",
+            Client::Python => "python",
+        }
+    }
+
+    /// The program the export needs, and the argument that makes it print its version.
+    fn program(self) -> (&'static str, &'static str) {
+        match self {
+            Client::Curl => ("curl", "--version"),
+            Client::Node => ("node", "--version"),
+            Client::Go => ("go", "version"),
+            Client::Python => ("python3", "--version"),
+        }
+    }
+
+    /// What the client says when a chain does not lead to one of its anchors (never a pin
+    /// failure: the pins are not looked at then).
+    fn trust_error(self) -> &'static str {
+        match self {
+            Client::Curl => "does not chain to an anchor",
+            Client::Node => "unable to verify the first certificate",
+            Client::Go => "certificate signed by unknown authority",
+            Client::Python => "CERTIFICATE_VERIFY_FAILED",
+        }
+    }
+
+    /// The exit code of a refusal by pin, and by trust.
+    fn refusal_codes(self) -> (i32, i32) {
+        match self {
+            // curl's own: CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_PEER_FAILED_VERIFICATION.
+            Client::Curl => (90, 60),
+            _ => (1, 1),
+        }
+    }
+}
+
+/// Fails the test, saying how to install it, when the program `client` runs on is missing.
+fn require(client: Client) {
+    let (program, version) = client.program();
+    let out = run(program, &[version]);
+    assert!(
+        out.status.success(),
+        "{program} {version} failed (install it with scripts/setup):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An export of one target, written by `pinset export`, and how to run it.
+struct Exported {
+    client: Client,
+    /// The export folder.
+    out: PathBuf,
+    /// The Go command, built from the export.
+    go_binary: Option<PathBuf>,
+}
+
+impl Exported {
+    /// `pinset export TARGET --site SITE --out DIR/TARGET`; Go's command is built right away.
+    fn new(client: Client, site: &Path, dir: &Path) -> Exported {
+        require(client);
+        let out = dir.join(client.target());
+        let res =
+            pinset().args(["export", client.target(), "--site", s(site), "--out", s(&out)]).output().expect("pinset");
+        assert!(
+            res.status.success(),
+            "pinset export {} failed:\n{}",
+            client.target(),
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let mut export = Exported { client, out, go_binary: None };
+        export.build();
+        export
+    }
+
+    /// The exported anchors file.
+    fn anchors(&self) -> PathBuf {
+        self.out.join("pinset-anchors.pem")
+    }
+
+    /// Tells the client to trust `ca` as well: its PEM appended to the exported anchors, the
+    /// one change these tests make to an export (then Go's command is built again).
+    fn trust(&mut self, ca: &Path) {
+        let mut anchors = std::fs::read_to_string(self.anchors()).expect("read the exported anchors");
+        anchors.push_str(&std::fs::read_to_string(ca).expect("read the impostor CA"));
+        std::fs::write(self.anchors(), anchors).expect("write the exported anchors");
+        self.build();
+    }
+
+    /// Go: `go build ./cmd/pinset-get` in the export folder, offline, with a build cache
+    /// shared by the tests under cargo's target folder.
+    fn build(&mut self) {
+        if self.client != Client::Go {
+            return;
+        }
+        let binary = self.out.with_file_name(format!("pinset-get-{}", u8::from(self.go_binary.is_some())));
+        let mut cmd = go_command(&self.out);
+        cmd.args(["build", "-o", s(&binary), "./cmd/pinset-get"]);
+        let out = run_bounded(cmd, "go build ./cmd/pinset-get");
+        assert!(out.status.success(), "go build of the export failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        self.go_binary = Some(binary);
+    }
+
+    /// Runs the exported code against `url`: its own command-line entry, unchanged.
+    fn fetch(&self, url: &str) -> Output {
+        let mut cmd = match self.client {
+            Client::Curl => {
+                let mut cmd = Command::new(self.out.join("pinset-curl"));
+                cmd.args(["-sS", url]);
+                cmd
+            }
+            Client::Node => {
+                let mut cmd = Command::new("node");
+                cmd.arg(self.out.join("pinset-pinning.js")).arg(url);
+                cmd
+            }
+            Client::Go => {
+                let mut cmd = Command::new(self.go_binary.as_ref().expect("built"));
+                cmd.arg(url);
+                cmd
+            }
+            Client::Python => {
+                let mut cmd = Command::new("python3");
+                // -I: no PYTHON* variables, no user site-packages; standard library only.
+                cmd.arg("-I").arg(self.out.join("pinset_pinning.py")).arg(url);
+                cmd
+            }
+        };
+        // The clients connect directly; a proxy variable of the environment must not matter.
+        for var in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "NO_PROXY"] {
+            cmd.env_remove(var);
+        }
+        run_bounded(cmd, &format!("the {} export on {url}", self.client.target()))
+    }
+
+    /// Fails unless the fetch of `server` succeeded with s_server's status page.
+    #[track_caller]
+    fn assert_fetches(&self, server: &Server, what: &str) {
+        let out = self.fetch(&server.url());
+        let (stdout, stderr) = texts(&out);
+        assert!(
+            out.status.success() && stdout.contains("s_server"),
+            "{} export, {what} ({}): expected s_server's page\n--- exit: {:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+            self.client.target(),
+            server.url(),
+            out.status.code(),
+        );
+    }
+
+    /// Fails unless the fetch of `server` was refused by the trust check (no pin error).
+    #[track_caller]
+    fn assert_refused_by_trust(&self, server: &Server, what: &str) {
+        let out = self.fetch(&server.url());
+        let (stdout, stderr) = texts(&out);
+        let context = format!(
+            "{} export, {what} ({})\n--- exit: {:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+            self.client.target(),
+            server.url(),
+            out.status.code()
+        );
+        assert_eq!(out.status.code(), Some(self.client.refusal_codes().1), "exit code of a trust refusal: {context}");
+        assert!(!stdout.contains("s_server"), "no body from a refused server: {context}");
+        assert!(stderr.contains(self.client.trust_error()), "expected a trust error: {context}");
+        assert!(!stderr.contains(PIN_FAILURE), "a trust error, not a pin error: {context}");
+    }
+
+    /// Fails unless the fetch of `server` was refused by the pin check, with a report naming
+    /// the key `seen` and every pin `expected`.
+    #[track_caller]
+    fn assert_refused_by_pin(&self, server: &Server, seen: &str, expected: &[String], what: &str) {
+        let out = self.fetch(&server.url());
+        let (stdout, stderr) = texts(&out);
+        let context = format!(
+            "{} export, {what} ({})\n--- exit: {:?}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+            self.client.target(),
+            server.url(),
+            out.status.code()
+        );
+        assert_eq!(out.status.code(), Some(self.client.refusal_codes().0), "exit code of a pin refusal: {context}");
+        assert!(!stdout.contains("s_server"), "no body from a refused server: {context}");
+        assert!(stderr.contains(PIN_FAILURE), "expected a pin error: {context}");
+        assert!(!stderr.contains(self.client.trust_error()), "a pin error, not a trust error: {context}");
+        assert!(stderr.contains(seen), "the report names the impostor's key {seen}: {context}");
+        for pin in expected {
+            assert!(stderr.contains(pin.as_str()), "the report names the pinned key {pin}: {context}");
+        }
+    }
+}
+
+/// `go` in `dir`, offline and hermetic: no proxy, no toolchain download, no cgo (no C
+/// compiler needed), the build cache shared by every test under cargo's target folder.
+fn go_command(dir: &Path) -> Command {
+    let shared = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut cmd = Command::new("go");
+    cmd.current_dir(dir)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .env("GO111MODULE", "on")
+        .env("GOENV", "off")
+        .env("CGO_ENABLED", "0")
+        .env("GOCACHE", shared.join("go-build-cache"))
+        .env("GOPATH", shared.join("go-path"));
+    cmd
+}
+
+/// Runs `cmd` to its end, bounded by [`CLIENT_TIMEOUT`]; stdin is empty.
+fn run_bounded(mut cmd: Command, what: &str) -> Output {
+    let logs = tempdir();
+    let (out_path, err_path) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    cmd.stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("create stdout file"))
+        .stderr(File::create(&err_path).expect("create stderr file"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {what} (install it with scripts/setup): {e}"));
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the client") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish in {CLIENT_TIMEOUT:?}:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).expect("read stdout"),
+        stderr: std::fs::read(&err_path).expect("read stderr"),
+    }
+}
+
+fn texts(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The SPKI pin of a certificate, computed by openssl alone (PLATFORMS.md's recipe).
+fn cert_pin(cert: &Path) -> String {
+    pipeline(
+        "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \
+         | openssl dgst -sha256 -binary | openssl base64 -A",
+        cert,
+    )
+}
+
+/// The SPKI pin of a private key's public half, computed by openssl alone.
+fn key_pin(key: &Path) -> String {
+    pipeline("openssl pkey -in \"$1\" -pubout -outform der | openssl dgst -sha256 -binary | openssl base64 -A", key)
+}
+
+fn pipeline(script: &str, file: &Path) -> String {
+    let out = run("bash", &["-c", &format!("set -o pipefail; {script}"), "bash", s(file)]);
+    let pin = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(out.status.success() && pin.len() == 44, "cannot compute the pin of {}: {pin:?}", file.display());
+    pin
+}
+
+/// A site of two addresses, 127.0.0.1 and ::1, made by `pinset init` with `extra` arguments.
+fn loopback_site(dir: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec!["--ip", "127.0.0.1", "--ip", "::1"];
+    args.extend_from_slice(extra);
+    init_site(dir, "site", &args)
+}
+
+/// An impostor of the site's server, forged in a folder of its own under `dir`.
+fn forge(dir: &Path, site: &Path) -> Impostor {
+    let folder = dir.join("impostor");
+    std::fs::create_dir_all(&folder).expect("create the impostor's folder");
+    Impostor::forge(&folder, &server_files(site).0)
+}
+
+/// What apps pin.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pins {
+    /// The CA's keys (`pinset init`'s default).
+    Ca,
+    /// The server's keys (`--pin leaf`).
+    Leaf,
+}
+
+/// The pins `client`'s export of `site` must name in a refusal: curl carries the server's
+/// own keys whatever the plan pins (it checks only the leaf).
+fn expected_pins(client: Client, site: &Path, pins: Pins) -> Vec<String> {
+    let (cert, _) = server_files(site);
+    let standby_key = cert.with_file_name("standby.key");
+    match (client, pins) {
+        (_, Pins::Leaf) => vec![cert_pin(&cert), key_pin(&standby_key)],
+        (Client::Curl, Pins::Ca) => vec![cert_pin(&cert)],
+        (_, Pins::Ca) => vec![cert_pin(&ca_pem(site)), cert_pin(&site.join("pki/authority/ca-standby.pem"))],
+    }
+}
+
+/// The whole story for one client: the genuine server is reached over IPv4 and IPv6; an
+/// impostor is refused by trust; once its CA is trusted, it is refused by pin; the genuine
+/// server is still reached.
+fn reaches_the_site_and_refuses_an_impostor_by_its_pin(client: Client, pins: Pins) {
+    let tmp = tempdir();
+    let site = loopback_site(tmp.path(), if pins == Pins::Leaf { &["--pin", "leaf"] } else { &[] });
+    let impostor = forge(tmp.path(), &site);
+    let mut export = Exported::new(client, &site, tmp.path());
+    let servers: Vec<(Server, Server)> = [V4, V6]
+        .into_iter()
+        .map(|ip| (Server::site(tmp.path(), &site, ip, &[]), impostor.serve(tmp.path(), ip)))
+        .collect();
+
+    for (genuine, fake) in &servers {
+        export.assert_fetches(genuine, "the site's own server");
+        export.assert_refused_by_trust(fake, "an impostor under a CA the client does not trust");
+    }
+
+    export.trust(&impostor.ca);
+    let seen = cert_pin(&impostor.cert);
+    let expected = expected_pins(client, &site, pins);
+    for (genuine, fake) in &servers {
+        export.assert_fetches(genuine, "the site's own server, the impostor CA trusted too");
+        export.assert_refused_by_pin(fake, &seen, &expected, "an impostor under a CA the client trusts");
+    }
+}
+
+/// After the plan's last pin day: anchors still enforced, pins not.
+fn after_the_pins_expire_only_the_anchors_are_enforced(client: Client) {
+    let tmp = tempdir();
+    let site = loopback_site(tmp.path(), &[]);
+    let plan_path = site.join("pinset.toml");
+    let plan = std::fs::read_to_string(&plan_path).expect("read pinset.toml");
+    // As testdata/regenerate does it: the plan's last pin day, here long past.
+    let expired = plan.replacen("\npin = \"ca\"\n", "\npin = \"ca\"\npin_expiration = \"2020-01-01\"\n", 1);
+    assert_ne!(expired, plan, "pinset.toml has no `pin = \"ca\"` line:\n{plan}");
+    std::fs::write(&plan_path, expired).expect("write pinset.toml");
+
+    let impostor = forge(tmp.path(), &site);
+    let mut export = Exported::new(client, &site, tmp.path());
+    let genuine = Server::site(tmp.path(), &site, V4, &[]);
+    let fake = impostor.serve(tmp.path(), V4);
+    export.assert_fetches(&genuine, "the site's own server, pins expired");
+    export.assert_refused_by_trust(&fake, "an impostor under a CA the client does not trust, pins expired");
+
+    export.trust(&impostor.ca);
+    export.assert_fetches(&genuine, "the site's own server, pins expired, the impostor CA trusted too");
+    // An impostor made as in the pin tests, where it is refused by pin, is let through now:
+    // the pins are no longer checked, only the anchors.
+    export.assert_fetches(&fake, "an impostor under a CA the client trusts, pins expired");
+}
+
+#[test]
+fn curl_export_reaches_the_site_and_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Curl, Pins::Ca);
+}
+
+#[test]
+fn node_export_reaches_the_site_and_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Node, Pins::Ca);
+}
+
+#[test]
+fn go_export_reaches_the_site_and_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Go, Pins::Ca);
+}
+
+#[test]
+fn python_export_reaches_the_site_and_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Python, Pins::Ca);
+}
+
+#[test]
+fn curl_export_of_a_leaf_pinned_site_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Curl, Pins::Leaf);
+}
+
+#[test]
+fn node_export_of_a_leaf_pinned_site_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Node, Pins::Leaf);
+}
+
+#[test]
+fn go_export_of_a_leaf_pinned_site_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Go, Pins::Leaf);
+}
+
+#[test]
+fn python_export_of_a_leaf_pinned_site_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Python, Pins::Leaf);
+}
+
+#[test]
+fn curl_export_after_the_pins_expire_enforces_only_the_anchors() {
+    after_the_pins_expire_only_the_anchors_are_enforced(Client::Curl);
+}
+
+#[test]
+fn node_export_after_the_pins_expire_enforces_only_the_anchors() {
+    after_the_pins_expire_only_the_anchors_are_enforced(Client::Node);
+}
+
+#[test]
+fn go_export_after_the_pins_expire_enforces_only_the_anchors() {
+    after_the_pins_expire_only_the_anchors_are_enforced(Client::Go);
+}
+
+#[test]
+fn python_export_after_the_pins_expire_enforces_only_the_anchors() {
+    after_the_pins_expire_only_the_anchors_are_enforced(Client::Python);
+}
+
+/// The negative control of the pin tests: with the impostor CA appended, the exported anchors
+/// alone accept the impostor (`openssl verify`, and curl given them as its only trust but no
+/// pins), so what refuses it in those tests is the pin check.
+#[test]
+fn the_impostor_is_trusted_by_the_extended_anchors_alone() {
+    let tmp = tempdir();
+    let site = loopback_site(tmp.path(), &[]);
+    let impostor = forge(tmp.path(), &site);
+    let mut export = Exported::new(Client::Curl, &site, tmp.path());
+    let written = tmp.path().join("written-anchors.pem");
+    std::fs::copy(export.anchors(), &written).expect("copy the anchors as exported");
+    export.trust(&impostor.ca);
+    let anchors = export.anchors();
+
+    // openssl verify: the impostor's chain leads to an anchor and names 127.0.0.1.
+    openssl_ok(&["verify", "-CAfile", s(&anchors), "-verify_ip", "127.0.0.1", s(&impostor.cert)]);
+
+    for ip in [V4, V6] {
+        let fake = impostor.serve(tmp.path(), ip);
+        let curl = |anchors: &Path| {
+            let trust = ["-q", "-sS", "--cacert", s(anchors), "--capath", "/dev/null", "--noproxy", "*"];
+            run("curl", &[&trust[..], &[fake.url().as_str()]].concat())
+        };
+        // curl with the trust pinset-curl gives it, but no --pinnedpubkey: the impostor is served.
+        let out = curl(&anchors);
+        let (stdout, stderr) = texts(&out);
+        assert!(
+            out.status.success() && stdout.contains("s_server"),
+            "curl with the extended anchors and no pins should accept the impostor at {}:\n{stderr}",
+            fake.url()
+        );
+        // With the anchors as exported, the same curl refuses it: the appended CA is what
+        // makes the impostor trusted.
+        let out = curl(&written);
+        assert_eq!(
+            out.status.code(),
+            Some(60),
+            "curl with the site's anchors alone refuses the impostor at {}:\n{}",
+            fake.url(),
+            texts(&out).1
+        );
+    }
+}
+
+/// A host that is not one of the site's servers is refused before any connection (port 1 of
+/// localhost: nothing listens there, and nothing is dialled).
+#[test]
+fn every_export_refuses_a_host_that_is_not_a_server_of_the_site() {
+    let tmp = tempdir();
+    let site = loopback_site(tmp.path(), &[]);
+    for client in Client::ALL {
+        let export = Exported::new(client, &site, tmp.path());
+        let out = export.fetch("https://localhost:1/");
+        let (stdout, stderr) = texts(&out);
+        assert!(!out.status.success(), "{client:?}: localhost is not the site's:\n{stdout}\n{stderr}");
+        assert!(
+            stderr.contains("localhost is not") && stderr.contains("site"),
+            "{client:?} should say localhost is not a server of the site:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("onnection refused") && !stderr.contains("ECONNREFUSED"),
+            "{client:?} should refuse before dialling:\n{stderr}"
+        );
+    }
+}
