@@ -217,3 +217,24 @@ fn a_missing_site_or_a_damaged_anchor_is_a_clear_error() {
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("is not the plan's"), "says the pin does not match the plan:\n{err}");
 }
+
+#[test]
+fn a_site_name_that_would_break_out_of_a_comment_is_refused() {
+    // The name is in every file's first comment; a newline there would end a `#` comment in
+    // the curl and Chromium scripts (and run the rest), U+2028 a `//` comment in JavaScript.
+    let tmp = tempdir();
+    let site = init_site(tmp.path(), "site", &["--ip", "192.168.1.10"]);
+    let plan_path = site.join("pinset.toml");
+    let plan = std::fs::read_to_string(&plan_path).expect("read pinset.toml");
+    for hostile in ["x\\n$(touch pwned)", "x\\u2028y = 1"] {
+        let edited = plan.replace("name = \"site\"", &format!("name = \"{hostile}\""));
+        assert_ne!(edited, plan, "the plan names the site");
+        std::fs::write(&plan_path, edited).expect("write pinset.toml");
+        let out = tmp.path().join("out");
+        let res = pinset().args(["export", "all", "--site", s(&site), "--out", s(&out)]).output().expect("run pinset");
+        assert_eq!(res.status.code(), Some(2), "{hostile}");
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(err.contains("site name") && err.contains("on one line"), "{hostile}:\n{err}");
+        assert!(!out.exists(), "nothing is written for {hostile}");
+    }
+}

@@ -211,6 +211,7 @@ impl SitePlan {
         if let Some(date) = &self.pin_expiration {
             parse_date(date).map_err(|_| bad(format!("pin_expiration = {date:?} is not a YYYY-MM-DD date")))?;
         }
+        check_site_name(&self.name).map_err(|e| bad(e.to_string()))?;
         let mut names = std::collections::HashSet::new();
         for s in &self.servers {
             check_name(&s.name).map_err(|e| bad(e.to_string()))?;
@@ -262,6 +263,22 @@ pub fn site_dir(flag: Option<&Path>) -> PathBuf {
 pub fn parse_date(s: &str) -> Result<time::Date> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| Error::bad_value("date", s, "is not a YYYY-MM-DD date", None))
+}
+
+/// Checks a site name: 1 to 64 characters on one line. It goes into certificate subjects
+/// and into the comments and messages of every export, so a line break (or a Unicode line
+/// separator, which JavaScript and C# end comments at) would let it out of them.
+pub fn check_site_name(name: &str) -> Result<()> {
+    let breaks_lines = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if name.trim().is_empty() || name.len() > 64 || name.chars().any(breaks_lines) {
+        return Err(Error::bad_value(
+            "site name",
+            name,
+            "must be 1 to 64 printable characters on one line",
+            Some("give one with --name, or fix `name` in pinset.toml"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an identity name: it becomes a folder name and a certificate CN.

@@ -186,14 +186,7 @@ impl Site {
             Some(n) => n.clone(),
             None => default_site_name(dir),
         };
-        if name.trim().is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-            return Err(Error::bad_value(
-                "site name",
-                &name,
-                "must be 1 to 64 printable characters",
-                Some("give one with --name"),
-            ));
-        }
+        crate::plan::check_site_name(&name)?;
         let pin = opts.pin.unwrap_or(match opts.mode {
             AuthorityMode::Ca => PinTarget::Ca,
             AuthorityMode::SelfSigned => PinTarget::Leaf,
