@@ -52,7 +52,7 @@ pub(crate) fn render(model: &Model, options: &Options) -> Export {
                 "{} anchor `{}` ({}) as the raw resource `@raw/{raw}`: goes to `app/src/main/res/raw/`",
                 anchor.role,
                 anchor.stem,
-                one_line(&anchor.subject)
+                text::comment_safe(&anchor.subject)
             ),
         ));
     }
@@ -120,7 +120,7 @@ fn domain_config(
     for (raw, anchor) in anchors {
         out.push_str(&format!(
             "            <certificates src=\"@raw/{raw}\"/> <!-- {} -->\n",
-            comment_text(&format!("{}: {}", anchor.role, one_line(&anchor.subject)))
+            comment_text(&format!("{}: {}", anchor.role, text::comment_safe(&anchor.subject)))
         ));
     }
     if options.system_trust {
@@ -271,7 +271,7 @@ pub(super) fn xml_escape(s: &str) -> String {
 
 /// `s` made safe inside an XML comment: no `--`, no trailing `-`, one line.
 pub(super) fn comment_text(s: &str) -> String {
-    let mut out = one_line(s);
+    let mut out = text::comment_safe(s);
     while out.contains("--") {
         out = out.replace("--", "- -");
     }
@@ -297,12 +297,6 @@ pub(super) fn xml_comment(indent: &str, lines: &[String]) -> String {
     }
 }
 
-/// `s` on one line: control characters (a newline in a certificate subject) become `_`, so
-/// a value can never end a `//` comment early.
-pub(super) fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '_' } else { c }).collect()
-}
-
 /// A file name part: `[A-Za-z0-9._-]` kept, anything else `_`.
 pub(super) fn file_part(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
@@ -322,7 +316,7 @@ mod tests {
     fn comments_never_close_early() {
         assert_eq!(comment_text("a--b---c-"), "a- -b- - -c- ");
         let block = xml_comment("", &["x--".into(), "y\nz".into()]);
-        assert_eq!(block, "<!--\n    x- -\n    y_z\n-->\n");
+        assert_eq!(block, "<!--\n    x- -\n    y z\n-->\n");
         let inner = block.strip_prefix("<!--").and_then(|b| b.strip_suffix("-->\n")).expect("a comment block");
         assert!(!inner.contains("--"), "{block}");
     }

@@ -2,7 +2,6 @@
 //! files and a `capacitor.config.json` fragment listing them under `plugins.SSLPinning.certs`
 //! (with `CapacitorHttp` enabled, the requests the plugin pins).
 
-use super::android::one_line;
 use super::cordova::{ca_only_message, cer_files, whole_certificate_message};
 use super::{Export, ExportFile, Model, Options, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
@@ -19,7 +18,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
                 "{} anchor `{}` ({}), DER: goes to `certificates/` at the app's root",
                 anchor.role,
                 anchor.stem,
-                one_line(&anchor.subject)
+                text::comment_safe(&anchor.subject)
             ),
         ));
     }

@@ -1,7 +1,7 @@
 //! Export for `cordova`: cordova-plugin-advanced-http's pinned mode. The site's anchors as
 //! DER `.cer` files in `www/certificates/`, and `pinset-pinning.js`, which turns the mode on.
 
-use super::android::{file_part, one_line, unique_names};
+use super::android::{file_part, unique_names};
 use super::ios::anchor_kind;
 use super::{Export, ExportFile, Model, Options, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
@@ -17,7 +17,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
                 "{} anchor `{}` ({}), DER: goes to the app's `www/certificates/`",
                 anchor.role,
                 anchor.stem,
-                one_line(&anchor.subject)
+                text::comment_safe(&anchor.subject)
             ),
         ));
     }
@@ -32,7 +32,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
         ],
     ));
     for (file, anchor) in &certs {
-        js.push_str(&format!("//   {file}: {} ({})\n", anchor.role, one_line(&anchor.subject)));
+        js.push_str(&format!("//   {file}: {} ({})\n", anchor.role, text::comment_safe(&anchor.subject)));
     }
     js.push_str(&text::comment(
         "// ",

@@ -79,14 +79,14 @@ fn anchors_file(model: &Model) -> String {
     let mut out = text::comment("# ", &provenance(model));
     out.push_str("#\n");
     for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, one_line(&a.subject), a.pin.to_base64()));
+        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, text::comment_safe(&a.subject), a.pin.to_base64()));
     }
     out.push_str(&model.anchors_pem());
     out
 }
 
 fn script(model: &Model) -> String {
-    let site = one_line(&model.site);
+    let site = text::comment_safe(&model.site);
     let mut out = String::from("#!/bin/sh\n");
     out.push_str(&text::comment("# ", &provenance(model)));
     let mut lines: Vec<String> = vec![
@@ -108,7 +108,7 @@ fn script(model: &Model) -> String {
     lines.push(String::new());
     match &model.pins_expire_after {
         Some(day) => lines.extend([
-            format!("Pins are enforced up to and including {} (UTC); after that day only the", one_line(day)),
+            format!("Pins are enforced up to and including {} (UTC); after that day only the", text::comment_safe(day)),
             "anchors are, so a script that is never updated keeps working across a key rotation.".into(),
         ]),
         None => lines.push("The pins do not expire.".into()),
@@ -176,7 +176,7 @@ fn script(model: &Model) -> String {
 
 /// The provenance lines, each on one line whatever the site's name holds.
 fn provenance(model: &Model) -> Vec<String> {
-    text::provenance(model, "curl").iter().map(|l| one_line(l)).collect()
+    text::provenance(model, "curl").iter().map(|l| text::comment_safe(l)).collect()
 }
 
 /// `s` as a single-quoted shell word. What pinset writes here is ASCII (names, addresses,
@@ -184,12 +184,6 @@ fn provenance(model: &Model) -> Vec<String> {
 fn sh_quote(s: &str) -> String {
     let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
     format!("'{}'", clean.replace('\'', r"'\''"))
-}
-
-/// `s` on one line, for a comment: control characters and the line and paragraph separators
-/// (U+2028, U+2029: line ends to JavaScript) become spaces.
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
 }
 
 const CODE: &str = r#"

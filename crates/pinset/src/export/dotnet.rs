@@ -55,7 +55,12 @@ fn class(model: &Model) -> String {
          \x20   private static readonly string[] AnchorsDer =\n    {\n",
     );
     for a in &model.anchors {
-        out.push_str(&format!("        // {} anchor: {}, pin {}\n", a.role, one_line(&a.subject), a.pin.to_base64()));
+        out.push_str(&format!(
+            "        // {} anchor: {}, pin {}\n",
+            a.role,
+            text::comment_safe(&a.subject),
+            a.pin.to_base64()
+        ));
         out.push_str(&format!("        \"{}\",\n", base64_der(&a.der)));
     }
     out.push_str("    };\n\n");
@@ -109,11 +114,6 @@ fn base64_der(der: &[u8]) -> String {
 fn ymd(day: &str) -> Option<(u32, u32, u32)> {
     let mut parts = day.splitn(3, '-').map(|p| p.parse::<u32>().ok());
     Some((parts.next()??, parts.next()??, parts.next()??))
-}
-
-/// `s` without control characters, for a comment line.
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 const USINGS: &str = r#"

@@ -56,7 +56,12 @@ fn library(model: &Model) -> String {
     out.push_str(&format!("\n/// The site, for messages.\nconst String pinsetSite = {};\n", text::quote(&model.site)));
     out.push_str("\n/// The site's anchors, active first: the only certificates this library trusts.\n");
     for a in &model.anchors {
-        out.push_str(&format!("/// - {} anchor: {} (pin {})\n", a.role, one_line(&a.subject), a.pin.to_base64()));
+        out.push_str(&format!(
+            "/// - {} anchor: {} (pin {})\n",
+            a.role,
+            text::comment_safe(&a.subject),
+            a.pin.to_base64()
+        ));
     }
     // A raw string: PEM holds no `'''`, `$` or `\` that Dart would read.
     out.push_str(&format!("const String pinsetAnchorsPem = r'''\n{}''';\n", model.anchors_pem()));
@@ -110,11 +115,6 @@ fn library(model: &Model) -> String {
     out.push_str("];\n");
     out.push_str(CODE);
     out
-}
-
-/// `s` without control characters, for a comment line.
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 const IMPORTS: &str = r#"

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::android::{PinnedName, comment_text, one_line, pinned_names, xml_comment, xml_escape};
+use super::android::{PinnedName, comment_text, pinned_names, xml_comment, xml_escape};
 use super::{Export, ExportFile, Model, Options, Target, text};
 use crate::plan::PinTarget;
 
@@ -251,7 +251,7 @@ fn swift(model: &Model) -> String {
     s.push_str("    /// The site's anchors (DER certificates, base64), active before standby.\n");
     s.push_str("    static let anchorsBase64: [String] = [\n");
     for a in &model.anchors {
-        s.push_str(&format!("        // {}: {}\n", a.role, one_line(&a.subject)));
+        s.push_str(&format!("        // {}: {}\n", a.role, text::comment_safe(&a.subject)));
         s.push_str(&format!("        {},\n", text::quote(&STANDARD.encode(&a.der))));
     }
     s.push_str("    ]\n\n");
@@ -266,7 +266,7 @@ fn swift(model: &Model) -> String {
         s.push_str("        :\n");
     }
     for (host, servers, pins) in &hosts {
-        s.push_str(&format!("        // server {}\n", one_line(&servers.join(", "))));
+        s.push_str(&format!("        // server {}\n", text::comment_safe(&servers.join(", "))));
         s.push_str(&format!("        {}: [\n", text::quote(host)));
         for p in pins {
             s.push_str(&format!("            {}, // {} key of {}\n", text::quote(&p.pin.to_base64()), p.role, p.owner));

@@ -44,7 +44,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 }
 
 fn class(model: &Model) -> String {
-    let provenance: Vec<String> = text::provenance(model, "java").iter().map(|l| comment_text(l)).collect();
+    let provenance: Vec<String> = text::provenance(model, "java").iter().map(|l| text::comment_safe(l)).collect();
     let mut out = text::comment("// ", &provenance);
     let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
     out.push_str(&format!(
@@ -62,17 +62,22 @@ fn class(model: &Model) -> String {
          //   HttpResponse<String> response = client.send(\n\
          //           HttpRequest.newBuilder(URI.create(\"https://{host}/\")).build(),\n\
          //           HttpResponse.BodyHandlers.ofString());\n",
-        site = comment_text(&text::quote(&model.site)),
+        site = text::comment_safe(&text::quote(&model.site)),
     ));
     out.push_str(IMPORTS);
     out.push_str(&format!(
         "\n/**\n\
          \x20* TLS for the servers of site {site}. The site's anchors, active first, the only certificates\n\
          \x20* trusted:\n",
-        site = comment_text(&text::quote(&model.site))
+        site = text::comment_safe(&text::quote(&model.site))
     ));
     for a in &model.anchors {
-        out.push_str(&format!(" * - {} anchor: {} (pin {})\n", a.role, comment_text(&a.subject), a.pin.to_base64()));
+        out.push_str(&format!(
+            " * - {} anchor: {} (pin {})\n",
+            a.role,
+            text::comment_safe(&a.subject),
+            a.pin.to_base64()
+        ));
     }
     out.push_str(&format!(
         " */\n\
@@ -107,7 +112,7 @@ fn class(model: &Model) -> String {
         let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
         out.push_str(&format!(
             "        // server {}\n        new Server(\n            new String[] {{{}}},\n            new String[] {{\n",
-            comment_text(&s.name),
+            text::comment_safe(&s.name),
             hosts.join(", ")
         ));
         for p in &s.pins {
@@ -122,28 +127,6 @@ fn class(model: &Model) -> String {
     }
     out.push_str("    };\n");
     out.push_str(CODE);
-    out
-}
-
-/// `s` made safe inside a Java or Kotlin comment, whatever a site name or a certificate subject
-/// holds: a line break becomes a space (it would end a `//` comment), a backslash `_` (javac
-/// reads `\u000a` as a line break even in a comment), and `*/` and `/*` are split by `_` (they
-/// would end a block comment, or in Kotlin open a nested one).
-fn comment_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut prev = ' ';
-    for c in s.chars() {
-        let c = match c {
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => ' ',
-            '\\' => '_',
-            c => c,
-        };
-        if (prev == '*' && c == '/') || (prev == '/' && c == '*') {
-            out.push('_');
-        }
-        out.push(c);
-        prev = c;
-    }
     out
 }
 

@@ -539,9 +539,33 @@ pub(crate) mod text {
         ]
     }
 
-    /// `lines`, each prefixed by `prefix` (`// `, `# `), trailing spaces trimmed.
+    /// `lines`, each made safe by [`comment_safe`] and prefixed by `prefix` (`// `, `# `),
+    /// trailing spaces trimmed.
     pub fn comment(prefix: &str, lines: &[String]) -> String {
-        lines.iter().map(|l| format!("{}\n", format!("{prefix}{l}").trim_end())).collect()
+        lines.iter().map(|l| format!("{}\n", format!("{prefix}{}", comment_safe(l)).trim_end())).collect()
+    }
+
+    /// `s` made safe inside a comment of any language pinset writes, whatever a site name or
+    /// a certificate subject holds: a line break (control characters, U+2028 and U+2029,
+    /// which end a `//` comment in JavaScript and C#) becomes a space, a backslash `_` (javac
+    /// reads `\u000a` as a line break even in a comment), and `*/` and `/*` are split by `_`
+    /// (they would end a block comment, or in Kotlin and Swift open a nested one).
+    pub fn comment_safe(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut prev = ' ';
+        for c in s.chars() {
+            let c = match c {
+                c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => ' ',
+                '\\' => '_',
+                c => c,
+            };
+            if (prev == '*' && c == '/') || (prev == '/' && c == '*') {
+                out.push('_');
+            }
+            out.push(c);
+            prev = c;
+        }
+        out
     }
 
     /// The pins as bare base64.
@@ -569,5 +593,18 @@ pub(crate) mod text {
     /// A one-line description of a pin for a comment: `b64  (active authority key)`.
     pub fn describe(p: &PinEntry) -> String {
         format!("{} ({} key of {})", p.pin.to_base64(), p.role, p.owner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text::{comment, comment_safe};
+
+    #[test]
+    fn comments_cannot_be_left_whatever_the_text() {
+        assert_eq!(comment_safe("a\nb\r\u{2028}c\u{2029}d\u{85}e"), "a b  c d e");
+        assert_eq!(comment_safe("x */ y /* z"), "x *_/ y /_* z");
+        assert_eq!(comment_safe("\\u000a"), "_u000a");
+        assert_eq!(comment("// ", &["site \"a\nrm -rf /\"".into(), "".into()]), "// site \"a rm -rf /\"\n//\n");
     }
 }

@@ -103,7 +103,7 @@ fn header(model: &Model, other: &str, usage: &[&str]) -> String {
         String::new(),
         format!("{other} is the same client in the other language: add one of the two, not both."),
     ]);
-    let lines: Vec<String> = lines.iter().map(|l| comment_text(l)).collect();
+    let lines: Vec<String> = lines.iter().map(|l| text::comment_safe(l)).collect();
     text::comment("// ", &lines)
 }
 
@@ -114,7 +114,7 @@ fn anchors_doc(model: &Model, indent: &str) -> String {
         out.push_str(&format!(
             "{indent} * - {} anchor: {} (pin {})\n",
             a.role,
-            comment_text(&a.subject),
+            text::comment_safe(&a.subject),
             a.pin.to_base64()
         ));
     }
@@ -140,7 +140,7 @@ fn expiry_constant(model: &Model, kotlin: bool) -> String {
         ),
         (_, last) => {
             let why = match last {
-                Some(last) => format!("the plan's last day {} is not a date", comment_text(&text::quote(last))),
+                Some(last) => format!("the plan's last day {} is not a date", text::comment_safe(&text::quote(last))),
                 None => "the plan sets no pin_expiration".to_string(),
             };
             format!(
@@ -178,14 +178,14 @@ fn servers(model: &Model, kotlin: bool) -> String {
             if kotlin {
                 format!(
                     "        // server {}\n        Server(\n            arrayOf({}),\n            arrayOf(\n{}            )\n        )",
-                    comment_text(&s.name),
+                    text::comment_safe(&s.name),
                     hosts.join(", "),
                     pins.concat()
                 )
             } else {
                 format!(
                     "        // server {}\n        new Server(\n            new String[] {{{}}},\n            new String[] {{\n{}            }}),\n",
-                    comment_text(&s.name),
+                    text::comment_safe(&s.name),
                     hosts.join(", "),
                     pins.concat()
                 )
@@ -218,7 +218,7 @@ fn kotlin(model: &Model) -> String {
          \x20   /** The classpath resource holding the site's anchors (PEM). */\n\
          \x20   const val ANCHORS_RESOURCE = {resource}\n\n",
         site = text::quote(&model.site),
-        site_doc = comment_text(&text::quote(&model.site)),
+        site_doc = text::comment_safe(&text::quote(&model.site)),
         anchors = anchors_doc(model, ""),
         resource = text::quote(&format!("/{ANCHORS_FILE}")),
     ));
@@ -254,7 +254,7 @@ fn java(model: &Model) -> String {
          \x20   /** The classpath resource holding the site's anchors (PEM). */\n\
          \x20   public static final String ANCHORS_RESOURCE = {resource};\n\n",
         site = text::quote(&model.site),
-        site_doc = comment_text(&text::quote(&model.site)),
+        site_doc = text::comment_safe(&text::quote(&model.site)),
         anchors = anchors_doc(model, ""),
         resource = text::quote(&format!("/{ANCHORS_FILE}")),
     ));
@@ -264,28 +264,6 @@ fn java(model: &Model) -> String {
     out.push_str(&servers(model, false));
     out.push_str("    };\n");
     out.push_str(JAVA_CODE);
-    out
-}
-
-/// `s` made safe inside a Java or Kotlin comment, whatever a site name or a certificate subject
-/// holds: a line break becomes a space (it would end a `//` comment), a backslash `_` (javac
-/// reads `\u000a` as a line break even in a comment), and `*/` and `/*` are split by `_` (they
-/// would end a block comment, or in Kotlin open a nested one).
-fn comment_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut prev = ' ';
-    for c in s.chars() {
-        let c = match c {
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => ' ',
-            '\\' => '_',
-            c => c,
-        };
-        if (prev == '*' && c == '/') || (prev == '/' && c == '*') {
-            out.push('_');
-        }
-        out.push(c);
-        prev = c;
-    }
     out
 }
 

@@ -49,7 +49,7 @@ fn anchors_file(model: &Model) -> String {
     let mut out = text::comment("# ", &provenance(model));
     out.push_str("#\n");
     for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, one_line(&a.subject), a.pin.to_base64()));
+        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, text::comment_safe(&a.subject), a.pin.to_base64()));
     }
     out.push_str(&model.anchors_pem());
     out
@@ -91,7 +91,7 @@ fn module(model: &Model) -> String {
                 "            {},  # {} key of {}\n",
                 text::quote(&p.pin.to_base64()),
                 p.role,
-                one_line(&p.owner)
+                text::comment_safe(&p.owner)
             ));
         }
         out.push_str("        ),\n    },\n");
@@ -103,13 +103,7 @@ fn module(model: &Model) -> String {
 
 /// The provenance lines, each on one line whatever the site's name holds.
 fn provenance(model: &Model) -> Vec<String> {
-    text::provenance(model, "python").iter().map(|l| one_line(l)).collect()
-}
-
-/// `s` on one line, for a comment: control characters and the line and paragraph separators
-/// (U+2028, U+2029: line ends to JavaScript) become spaces.
-fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') { ' ' } else { c }).collect()
+    text::provenance(model, "python").iter().map(|l| text::comment_safe(l)).collect()
 }
 
 const MODULE_DOC: &str = r#"

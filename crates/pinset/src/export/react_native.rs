@@ -3,7 +3,7 @@
 //! with OkHttp's `CertificatePinner`; iOS with TrustKit, so the addresses TrustKit refuses
 //! are left out there (see [`super::trustkit::refusal`]).
 
-use super::android::{PinnedName, one_line, pinned_names, pins_stop_day};
+use super::android::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::anchor_kind;
 use super::trustkit::{Refusal, refusal, refused};
 use super::{Export, ExportFile, Model, Options, Target, text};
@@ -147,7 +147,11 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 
 /// One address of `PINSET_PINS`.
 fn entry(n: &PinnedName, stop: Option<&str>) -> String {
-    let mut out = format!("  // {}: server {}", one_line(&n.names.join(", ")), one_line(&n.servers.join(", ")));
+    let mut out = format!(
+        "  // {}: server {}",
+        text::comment_safe(&n.names.join(", ")),
+        text::comment_safe(&n.servers.join(", "))
+    );
     if n.subdomains {
         out.push_str(&format!(" (includeSubdomains: also {} and names of any depth below it)", n.key));
     }
