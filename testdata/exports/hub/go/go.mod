@@ -1,0 +1,3 @@
+module example.com/pinsetpin
+
+go 1.19

@@ -1,0 +1,236 @@
+// Written by `pinset export dotnet` for site "shop". Do not edit by hand:
+// run the export again after every key rotation and ship the result.
+//
+// HTTPS to the servers of site "shop" from .NET 6 or later: trusts only the site's anchors
+// (never the system's roots), keeps the check of the address (an IP address must be an
+// iPAddress SAN of the certificate, a DNS name a dNSName), and requires a pinned key in the
+// validated chain, the anchor included.
+//
+//   using var client = PinsetPinning.CreateHttpClient(); // make it once, reuse it
+//   var body = await client.GetStringAsync("https://192.168.1.10/");
+
+#nullable enable
+
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Pinset;
+
+/// <summary>
+/// An <see cref="HttpClient"/> for the site's servers: the certificate must chain to one of the
+/// site's anchors, name the address dialled, and a pinned key must be in the validated chain.
+/// A host that is not one of the site's servers is refused.
+/// </summary>
+public static class PinsetPinning
+{
+    /// <summary>The site, for messages.</summary>
+    private const string Site = "shop";
+
+    /// <summary>
+    /// The site's anchors (DER, base64), active first: the only certificates trusted.
+    /// </summary>
+    private static readonly string[] AnchorsDer =
+    {
+        // active anchor: CN=pinset CA shop, O=shop, pin buHGk5I70w0QlIwLP68iFJrYqgVzxpCoERDu332PkqE=
+        "MIIBkzCCATmgAwIBAgIQYMpKoAdtu+/kBUxHVcShWzAKBggqhkjOPQQDAjAoMQ0wCwYDVQQKDARzaG9wMRcwFQYDVQQDDA5waW5zZXQgQ0Egc2hvcDAeFw0yNjExMjMxMDQzMjRaFw0zNjExMjAxMDQzMjRaMCgxDTALBgNVBAoMBHNob3AxFzAVBgNVBAMMDnBpbnNldCBDQSBzaG9wMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKQzftLx4KsCnfS43dRT2p2oKsT5sfikroEpkxFeGjomPNixw8oL9zl8wtIJXaky8YGu0kPIVyC64ra6+mHxRUaNFMEMwDgYDVR0PAQH/BAQDAgGGMB0GA1UdDgQWBBRu4caTkjvTDRCUjAs/ryIUmtiqBTASBgNVHRMBAf8ECDAGAQH/AgEAMAoGCCqGSM49BAMCA0gAMEUCIE9Ys96++RDLquqRsTBhfbb9tlxYY4cm8PzPrSvIwZDdAiEApYVy+qUI+l9J4uFeytYknMAaCW5fH+C77cJKSywfENU=",
+        // standby anchor: CN=pinset CA shop (standby), O=shop, pin W6zvg2q3iLjpKZ4e7tYDM7vFaLaEVh8cRXszzQMeUwo=
+        "MIIBpzCCAU2gAwIBAgIQYhLQ8kTygszy92fF9sJmmzAKBggqhkjOPQQDAjAyMQ0wCwYDVQQKDARzaG9wMSEwHwYDVQQDDBhwaW5zZXQgQ0Egc2hvcCAoc3RhbmRieSkwHhcNMjYxMTIzMTA0MzI0WhcNMzYxMTIwMTA0MzI0WjAyMQ0wCwYDVQQKDARzaG9wMSEwHwYDVQQDDBhwaW5zZXQgQ0Egc2hvcCAoc3RhbmRieSkwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQDjjcpoaKkkTfD5ZOtrH7SJPG1B2RzmASKGBiCUTOIkkJeKogvqR6BqLp4okulyD/cg63BZ0+cgWakiBLF/RfHo0UwQzAOBgNVHQ8BAf8EBAMCAYYwHQYDVR0OBBYEFFus74Nqt4i46SmeHu7WAzO7xWi2MBIGA1UdEwEB/wQIMAYBAf8CAQAwCgYIKoZIzj0EAwIDSAAwRQIgazshb1AFzSHtmifQySg8FvfhMByFP4ghVDrUg30PAx0CIQDU7S44jTu9ImMiV8jCD7TlgqbI9QBXD3iLAQupLqSw/A==",
+    };
+
+    /// <summary>
+    /// Last day (UTC) the pins are enforced; after it only the anchors are, so an app that is
+    /// never updated keeps working across a key rotation. Null: the pins do not expire.
+    /// </summary>
+    private static readonly DateTime? PinsExpireAfter = new DateTime(2027, 12, 31, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>
+    /// Each server of the site: the addresses clients dial (IP addresses, DNS names, <c>*.</c>
+    /// names covering one label) and its pins (SPKI SHA-256, base64); any one pin matching passes.
+    /// </summary>
+    private static readonly Server[] Servers =
+    {
+        new Server(
+            "backoffice",
+            new[] { "192.168.1.10", "fd00::10", "backoffice.shop.example" },
+            new[]
+            {
+                "buHGk5I70w0QlIwLP68iFJrYqgVzxpCoERDu332PkqE=", // active key of authority
+                "W6zvg2q3iLjpKZ4e7tYDM7vFaLaEVh8cRXszzQMeUwo=", // standby key of authority
+            }),
+        new Server(
+            "till-3",
+            new[] { "192.168.1.23", "till-3.local" },
+            new[]
+            {
+                "buHGk5I70w0QlIwLP68iFJrYqgVzxpCoERDu332PkqE=", // active key of authority
+                "W6zvg2q3iLjpKZ4e7tYDM7vFaLaEVh8cRXszzQMeUwo=", // standby key of authority
+            }),
+    };
+
+    private static readonly X509Certificate2Collection Anchors = LoadAnchors();
+
+    /// <summary>serverAuth, the extended key usage a TLS server certificate must allow.</summary>
+    private static readonly Oid ServerAuth = new Oid("1.3.6.1.5.5.7.3.1");
+
+    /// <summary>
+    /// An <see cref="HttpClient"/> on <see cref="CreateHandler"/>. Make it once and reuse it: it
+    /// holds the connection pool.
+    /// </summary>
+    public static HttpClient CreateHttpClient() => new HttpClient(CreateHandler(), disposeHandler: true);
+
+    /// <summary>
+    /// A handler that checks every server certificate with <see cref="CheckServerCertificate"/>
+    /// and connects directly, never through a proxy (the servers are on the local network).
+    /// </summary>
+    public static HttpClientHandler CreateHandler() => new HttpClientHandler
+    {
+        UseProxy = false,
+        ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) =>
+        {
+            CheckServerCertificate(request.RequestUri?.Host ?? "", certificate, chain, errors);
+            return true;
+        },
+    };
+
+    /// <summary>
+    /// Accepts the certificate a server presented for <paramref name="host"/>, or throws an
+    /// <see cref="AuthenticationException"/> saying why not. The order matters: the name
+    /// first, then the chain against the site's anchors, and only then the pins.
+    /// </summary>
+    /// <param name="host">The host dialled: an IP address (IPv6 with or without brackets) or a DNS name.</param>
+    /// <param name="certificate">The server's certificate.</param>
+    /// <param name="presented">The chain the platform built, whose certificates help build ours.</param>
+    /// <param name="errors">What the platform found wrong.</param>
+    public static void CheckServerCertificate(
+        string host, X509Certificate2? certificate, X509Chain? presented, SslPolicyErrors errors)
+    {
+        host = host.Trim('[', ']');
+        var server = ServerFor(host);
+        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            throw new AuthenticationException($"{host} presented no certificate");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            throw new AuthenticationException(
+                $"the certificate of {host} does not name it ({certificate.Subject}); "
+                + "an IP address must be an iPAddress entry of its subjectAltName");
+        }
+
+        // RemoteCertificateChainErrors is expected: the system does not trust the site's CA.
+        // The chain is built again here against the site's anchors alone.
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(Anchors);
+        // A private CA publishes no CRL or OCSP responder: a revocation check could only fail.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
+        if (presented is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+        if (!chain.Build(certificate))
+        {
+            var status = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+            throw new AuthenticationException(
+                $"the certificate of {host} does not chain to an anchor of site {Site}: {status}");
+        }
+
+        if (!PinsInForce(DateTime.UtcNow))
+        {
+            return;
+        }
+        var seen = chain.ChainElements
+            .Cast<X509ChainElement>()
+            .Select(element => (Pin: SpkiSha256(element.Certificate), element.Certificate.Subject))
+            .ToList();
+        if (seen.Any(link => server.Pins.Contains(link.Pin)))
+        {
+            return;
+        }
+        var message = new StringBuilder("Certificate pinning failure!\n  Peer certificate chain:\n");
+        foreach (var link in seen)
+        {
+            message.Append($"    sha256/{link.Pin}: {link.Subject}\n");
+        }
+        message.Append($"  Pinned certificates for {host}:\n");
+        foreach (var pin in server.Pins)
+        {
+            message.Append($"    sha256/{pin}\n");
+        }
+        throw new AuthenticationException(message.ToString());
+    }
+
+    /// <summary>The pin of a certificate's key: SHA-256 of its DER SubjectPublicKeyInfo, base64.</summary>
+    /// <remarks>
+    /// Not <c>GetPublicKey()</c>: it returns the bare key (an RSA modulus and exponent, an EC
+    /// point) without the algorithm identifier around it, and its hash matches no pin.
+    /// </remarks>
+    public static string SpkiSha256(X509Certificate2 certificate) =>
+        Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+
+    private static bool PinsInForce(DateTime utcNow) =>
+        PinsExpireAfter is null || utcNow.Date <= PinsExpireAfter.Value;
+
+    private static Server ServerFor(string host)
+    {
+        foreach (var server in Servers)
+        {
+            if (server.Hosts.Any(pattern => Names(pattern, host)))
+            {
+                return server;
+            }
+        }
+        throw new AuthenticationException(
+            $"{host} is not a server of site {Site}: this client connects only to the site's servers");
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pattern"/> (an IP address, a DNS name, or <c>*.</c> and a name:
+    /// exactly one more label) names <paramref name="host"/>.
+    /// </summary>
+    private static bool Names(string pattern, string host)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return IPAddress.TryParse(pattern, out var expected) && expected.Equals(address);
+        }
+        var name = host.TrimEnd('.').ToLowerInvariant();
+        if (pattern.StartsWith("*.", StringComparison.Ordinal))
+        {
+            var suffix = pattern.Substring(1);
+            var label = name.Length - suffix.Length;
+            return label > 0 && name.EndsWith(suffix, StringComparison.Ordinal) && name.IndexOf('.') == label;
+        }
+        return name == pattern;
+    }
+
+    private static X509Certificate2Collection LoadAnchors()
+    {
+        var anchors = new X509Certificate2Collection();
+        foreach (var der in AnchorsDer)
+        {
+            var bytes = Convert.FromBase64String(der);
+#if NET9_0_OR_GREATER
+            anchors.Add(X509CertificateLoader.LoadCertificate(bytes));
+#else
+            anchors.Add(new X509Certificate2(bytes));
+#endif
+        }
+        return anchors;
+    }
+
+    /// <summary>A server of the site, as <see cref="Servers"/> lists it.</summary>
+    private sealed record Server(string Name, string[] Hosts, string[] Pins);
+}
