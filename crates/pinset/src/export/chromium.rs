@@ -32,7 +32,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
          (default `chromium`; `google-chrome`, `chromium-browser`), `PINSET_CHROMIUM_PROFILE` the profile folder: \
          Chromium honours the flag only with `--user-data-dir`. This is an override for testing and kiosks, not \
          pinning: see the warnings.\n",
-        host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host()),
+        host = model.example_host(),
     );
     export.warn(
         "chromium-override",

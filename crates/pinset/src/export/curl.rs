@@ -34,7 +34,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     );
     export.files.push(ExportFile::text(
         ANCHORS_FILE,
-        anchors_file(model),
+        text::anchors_pem_file(model, "curl"),
         "the site's anchors (PEM, active first), given to curl as `--cacert`: keep it beside `pinset-curl`",
     ));
     let example = model.servers.first().map(|s| plain_command(s, &host_of(s), ANCHORS_FILE)).unwrap_or_default();
@@ -73,22 +73,10 @@ fn plain_command(server: &ServerModel, url_host: &str, anchors: &str) -> String 
     format!("curl -q --cacert {anchors} {TRUST_OPTIONS} --pinnedpubkey '{}' https://{url_host}/", pinned_pubkey(server))
 }
 
-/// The PEM bundle, after a provenance comment (curl reads it with OpenSSL's PEM reader,
-/// which skips text before the first `-----BEGIN`).
-fn anchors_file(model: &Model) -> String {
-    let mut out = text::comment("# ", &provenance(model));
-    out.push_str("#\n");
-    for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, text::comment_safe(&a.subject), a.pin.to_base64()));
-    }
-    out.push_str(&model.anchors_pem());
-    out
-}
-
 fn script(model: &Model) -> String {
     let site = text::comment_safe(&model.site);
     let mut out = String::from("#!/bin/sh\n");
-    out.push_str(&text::comment("# ", &provenance(model)));
+    out.push_str(&text::comment("# ", &text::provenance(model, "curl")));
     let mut lines: Vec<String> = vec![
         String::new(),
         format!("curl for the servers of site \"{site}\": trusts only the site's anchors ({ANCHORS_FILE},"),
@@ -172,11 +160,6 @@ fn script(model: &Model) -> String {
     }
     out.push_str(RUN);
     out
-}
-
-/// The provenance lines, each on one line whatever the site's name holds.
-fn provenance(model: &Model) -> Vec<String> {
-    text::provenance(model, "curl").iter().map(|l| text::comment_safe(l)).collect()
 }
 
 /// `s` as a single-quoted shell word. What pinset writes here is ASCII (names, addresses,

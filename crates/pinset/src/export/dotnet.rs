@@ -40,7 +40,7 @@ fn class(model: &Model) -> String {
          //   using var client = PinsetPinning.CreateHttpClient(); // make it once, reuse it\n\
          //   var body = await client.GetStringAsync(\"https://{host}/\");\n",
         site = text::quote(&model.site),
-        host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host()),
+        host = model.example_host(),
     ));
     out.push_str(USINGS);
     out.push_str(HEAD);
@@ -89,14 +89,7 @@ fn class(model: &Model) -> String {
             text::quote(&s.name),
             hosts.join(", ")
         ));
-        for p in &s.pins {
-            out.push_str(&format!(
-                "                {}, // {} key of {}\n",
-                text::quote(&p.pin.to_base64()),
-                p.role,
-                p.owner
-            ));
-        }
+        out.push_str(&text::pin_list(&s.pins, "                ", " ", "//"));
         out.push_str("            }),\n");
     }
     out.push_str("    };\n");

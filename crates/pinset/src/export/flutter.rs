@@ -50,7 +50,7 @@ fn library(model: &Model) -> String {
          //   final request = await client.getUrl(Uri.parse('https://{host}/'));\n\
          //   final response = await request.close();\n",
         site = text::quote(&model.site),
-        host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host()),
+        host = model.example_host(),
     ));
     out.push_str(IMPORTS);
     out.push_str(&format!("\n/// The site, for messages.\nconst String pinsetSite = {};\n", text::quote(&model.site)));
@@ -107,9 +107,7 @@ fn library(model: &Model) -> String {
             out.push_str("    ],\n");
         }
         out.push_str("    [\n");
-        for p in &s.pins {
-            out.push_str(&format!("      {}, // {} key of {}\n", text::quote(&p.pin.to_base64()), p.role, p.owner));
-        }
+        out.push_str(&text::pin_list(&s.pins, "      ", " ", "//"));
         out.push_str("    ],\n  ),\n");
     }
     out.push_str("];\n");

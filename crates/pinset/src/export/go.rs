@@ -34,7 +34,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     ));
     export.files.push(ExportFile::text(
         ANCHORS_FILE,
-        anchors_file(model),
+        text::anchors_pem_file(model, "go"),
         "the site's anchors (PEM, active first), embedded in the package by `//go:embed`: keep it beside \
          `pinsetpin.go`",
     ));
@@ -50,7 +50,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
         "a small command that fetches a URL with `pinsetpin.Client()`: `go run ./cmd/pinset-get https://HOST/`, to \
          try the package against a server",
     ));
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
+    let host = model.example_host();
     export.usage = format!(
         "Copy `{FILE}` and `{ANCHORS_FILE}` into a folder of your module (say `internal/pinsetpin/`) and make every \
          request to the site with the client of `pinsetpin.Client()`; for a connection of your own, \
@@ -63,21 +63,9 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-/// The PEM bundle, after a provenance comment (`x509.CertPool.AppendCertsFromPEM` skips text
-/// before the first `-----BEGIN`).
-fn anchors_file(model: &Model) -> String {
-    let mut out = text::comment("# ", &provenance(model));
-    out.push_str("#\n");
-    for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, text::comment_safe(&a.subject), a.pin.to_base64()));
-    }
-    out.push_str(&model.anchors_pem());
-    out
-}
-
 fn package(model: &Model) -> String {
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
-    let mut out = text::comment("// ", &provenance(model));
+    let host = model.example_host();
+    let mut out = text::comment("// ", &text::provenance(model, "go"));
     out.push_str(GENERATED);
     out.push_str(&PACKAGE_DOC.replace("{site}", &text::quote(&model.site)).replace("{host}", &host));
     out.push_str(IMPORTS);
@@ -109,14 +97,7 @@ fn package(model: &Model) -> String {
         let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
         out.push_str(&hosts.join(", "));
         out.push_str("},\n\t\tpins: []string{\n");
-        for p in &s.pins {
-            out.push_str(&format!(
-                "\t\t\t{}, // {} key of {}\n",
-                text::quote(&p.pin.to_base64()),
-                p.role,
-                text::comment_safe(&p.owner)
-            ));
-        }
+        out.push_str(&text::pin_list(&s.pins, "\t\t\t", " ", "//"));
         out.push_str("\t\t},\n\t},\n");
     }
     out.push_str("}\n");
@@ -125,15 +106,10 @@ fn package(model: &Model) -> String {
 }
 
 fn command(model: &Model) -> String {
-    let mut out = text::comment("// ", &provenance(model));
+    let mut out = text::comment("// ", &text::provenance(model, "go"));
     out.push_str(GENERATED);
     out.push_str(&COMMAND.replace("{module}", MODULE));
     out
-}
-
-/// The provenance lines, each on one line whatever the site's name holds.
-fn provenance(model: &Model) -> Vec<String> {
-    text::provenance(model, "go").iter().map(|l| text::comment_safe(l)).collect()
 }
 
 /// The line by which Go's tools (gofmt -l aside: golint, staticcheck, gopls, GitHub) know a

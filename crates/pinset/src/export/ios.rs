@@ -268,9 +268,7 @@ fn swift(model: &Model) -> String {
     for (host, servers, pins) in &hosts {
         s.push_str(&format!("        // server {}\n", text::comment_safe(&servers.join(", "))));
         s.push_str(&format!("        {}: [\n", text::quote(host)));
-        for p in pins {
-            s.push_str(&format!("            {}, // {} key of {}\n", text::quote(&p.pin.to_base64()), p.role, p.owner));
-        }
+        s.push_str(&text::pin_list(pins, "            ", " ", "//"));
         s.push_str("        ],\n");
     }
     s.push_str("    ]\n\n");

@@ -46,7 +46,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 fn class(model: &Model) -> String {
     let provenance: Vec<String> = text::provenance(model, "java").iter().map(|l| text::comment_safe(l)).collect();
     let mut out = text::comment("// ", &provenance);
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
+    let host = model.example_host();
     out.push_str(&format!(
         "//\n\
          // HTTPS to the servers of site {site} with the JDK alone (Java 11 or later): trusts only\n\
@@ -115,14 +115,7 @@ fn class(model: &Model) -> String {
             text::comment_safe(&s.name),
             hosts.join(", ")
         ));
-        for p in &s.pins {
-            out.push_str(&format!(
-                "                {}, // {} key of {}\n",
-                text::quote(&p.pin.to_base64()),
-                p.role,
-                p.owner
-            ));
-        }
+        out.push_str(&text::pin_list(&s.pins, "                ", " ", "//"));
         out.push_str("            }),\n");
     }
     out.push_str("    };\n");

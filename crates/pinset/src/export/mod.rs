@@ -323,6 +323,12 @@ impl Model {
         })
     }
 
+    /// An address of the site for examples in comments: the first server's first, IPv6 in
+    /// brackets (`192.0.2.1`, a documentation address, for a site without servers).
+    pub fn example_host(&self) -> String {
+        self.hosts().next().map_or_else(|| "192.0.2.1".to_string(), Host::url_host)
+    }
+
     /// Every address of every server, in plan order.
     pub fn hosts(&self) -> impl Iterator<Item = &Host> {
         self.servers.iter().flat_map(|s| s.hosts.iter())
@@ -534,9 +540,26 @@ pub(crate) mod text {
     /// came from and how to refresh it.
     pub fn provenance(model: &Model, target: &str) -> [String; 2] {
         [
-            format!("Written by `pinset export {target}` for site \"{}\". Do not edit by hand:", model.site),
+            format!(
+                "Written by `pinset export {target}` for site \"{}\". Do not edit by hand:",
+                comment_safe(&model.site)
+            ),
             "run the export again after every key rotation and ship the result.".to_string(),
         ]
+    }
+
+    /// `pinset-anchors.pem`, the anchors file of the code targets: a `#` provenance comment
+    /// and a line per anchor, then the PEM bundle, active first. Every reader pinset exports
+    /// for (OpenSSL's, so curl's and Python's; Node's; Go's `AppendCertsFromPEM`;
+    /// rustls-pki-types') skips text before the first `-----BEGIN`.
+    pub fn anchors_pem_file(model: &Model, target: &str) -> String {
+        let mut out = comment("# ", &provenance(model, target));
+        out.push_str("#\n");
+        for a in &model.anchors {
+            out.push_str(&comment("# ", &[format!("{} anchor: {}, pin {}", a.role, a.subject, a.pin.to_base64())]));
+        }
+        out.push_str(&model.anchors_pem());
+        out
     }
 
     /// `lines`, each made safe by [`comment_safe`] and prefixed by `prefix` (`// `, `# `),
@@ -588,6 +611,21 @@ pub(crate) mod text {
         }
         out.push('"');
         out
+    }
+
+    /// The pins as quoted base64 literals, one a line: `{indent}"b64",{gap}{marker} ROLE key of OWNER`,
+    /// for the pin tables of the code targets (`marker` is the language's line comment).
+    pub fn pin_list(pins: &[PinEntry], indent: &str, gap: &str, marker: &str) -> String {
+        pins.iter()
+            .map(|p| {
+                format!(
+                    "{indent}{},{gap}{marker} {} key of {}\n",
+                    quote(&p.pin.to_base64()),
+                    p.role,
+                    comment_safe(&p.owner)
+                )
+            })
+            .collect()
     }
 
     /// A one-line description of a pin for a comment: `b64  (active authority key)`.

@@ -84,7 +84,7 @@ fn expire_at_millis(model: &Model) -> Option<(i64, String)> {
 /// example, `{host}` standing for the site's first address), and the other file's name.
 fn header(model: &Model, other: &str, usage: &[&str]) -> String {
     let mut lines: Vec<String> = text::provenance(model, "okhttp").to_vec();
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
+    let host = model.example_host();
     lines.extend([
         String::new(),
         format!(

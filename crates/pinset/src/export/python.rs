@@ -25,11 +25,11 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     ));
     export.files.push(ExportFile::text(
         ANCHORS_FILE,
-        anchors_file(model),
+        text::anchors_pem_file(model, "python"),
         "the site's anchors (PEM, active first), read by `pinset_pinning.py` with `load_verify_locations`: keep it \
          beside it",
     ));
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
+    let host = model.example_host();
     export.usage = format!(
         "Copy both files into the app's package and make every request to the site through the module: \
          `pinset_pinning.urlopen(\"https://{host}/\")` (urllib), `pinset_pinning.HTTPSConnection(host, port)` \
@@ -43,21 +43,9 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-/// The PEM bundle, after a provenance comment (OpenSSL's PEM reader, behind
-/// `load_verify_locations`, skips text before the first `-----BEGIN`).
-fn anchors_file(model: &Model) -> String {
-    let mut out = text::comment("# ", &provenance(model));
-    out.push_str("#\n");
-    for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, text::comment_safe(&a.subject), a.pin.to_base64()));
-    }
-    out.push_str(&model.anchors_pem());
-    out
-}
-
 fn module(model: &Model) -> String {
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
-    let mut out = text::comment("# ", &provenance(model));
+    let host = model.example_host();
+    let mut out = text::comment("# ", &text::provenance(model, "python"));
     out.push_str(&MODULE_DOC.replace("{site}", &text::quote(&model.site)).replace("{host}", &host));
     out.push_str(IMPORTS);
     out.push_str(&format!("\n#: The site, for messages.\nSITE = {}\n", text::quote(&model.site)));
@@ -86,24 +74,12 @@ fn module(model: &Model) -> String {
             out.push_str(&format!("            {},\n", text::quote(&h.name)));
         }
         out.push_str("        ),\n        \"pins\": (\n");
-        for p in &s.pins {
-            out.push_str(&format!(
-                "            {},  # {} key of {}\n",
-                text::quote(&p.pin.to_base64()),
-                p.role,
-                text::comment_safe(&p.owner)
-            ));
-        }
+        out.push_str(&text::pin_list(&s.pins, "            ", "  ", "#"));
         out.push_str("        ),\n    },\n");
     }
     out.push_str(")\n");
     out.push_str(CODE);
     out
-}
-
-/// The provenance lines, each on one line whatever the site's name holds.
-fn provenance(model: &Model) -> Vec<String> {
-    text::provenance(model, "python").iter().map(|l| text::comment_safe(l)).collect()
 }
 
 const MODULE_DOC: &str = r#"

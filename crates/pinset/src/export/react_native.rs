@@ -159,9 +159,7 @@ fn entry(n: &PinnedName, stop: Option<&str>) -> String {
     out.push_str(&format!("  {}: {{\n", text::quote(&n.key)));
     out.push_str(&format!("    includeSubdomains: {},\n", n.subdomains));
     out.push_str("    publicKeyHashes: [\n");
-    for p in &n.pins {
-        out.push_str(&format!("      {}, // {} key of {}\n", text::quote(&p.pin.to_base64()), p.role, p.owner));
-    }
+    out.push_str(&text::pin_list(&n.pins, "      ", " ", "//"));
     out.push_str("    ],\n");
     if let Some(day) = stop {
         out.push_str(&format!(

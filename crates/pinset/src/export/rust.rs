@@ -17,7 +17,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     ));
     export.files.push(ExportFile::text(
         ANCHORS_FILE,
-        anchors_file(model),
+        text::anchors_pem_file(model, "rust"),
         "the site's anchors (PEM, active first), compiled into the app by `pinset_pinning.rs`: keep it beside it",
     ));
     export.usage = "Copy both files into the app's `src/`, add `mod pinset_pinning;`, and make every request to the \
@@ -32,18 +32,6 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-/// The PEM bundle, after a provenance comment (text before the first `-----BEGIN` is ignored
-/// by PEM readers, rustls-pki-types' included).
-fn anchors_file(model: &Model) -> String {
-    let mut out = text::comment("# ", &text::provenance(model, "rust"));
-    out.push_str("#\n");
-    for a in &model.anchors {
-        out.push_str(&format!("# {} anchor: {}, pin {}\n", a.role, a.subject, a.pin.to_base64()));
-    }
-    out.push_str(&model.anchors_pem());
-    out
-}
-
 fn module(model: &Model) -> String {
     let mut out = text::comment("// ", &text::provenance(model, "rust"));
     out.push('\n');
@@ -54,7 +42,7 @@ fn module(model: &Model) -> String {
          //! the validated chain, the anchor included, with the pins of the server dialled.\n",
         site = text::quote(&model.site)
     ));
-    let host = model.hosts().next().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host());
+    let host = model.example_host();
     out.push_str(&MODULE_DOC.replace("{host}", &host));
     out.push_str(USES);
     out.push_str(&format!("\n/// The site, for messages.\nconst SITE: &str = {};\n", text::quote(&model.site)));
@@ -83,14 +71,7 @@ fn module(model: &Model) -> String {
         let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
         out.push_str(&hosts.join(", "));
         out.push_str("],\n        pins: &[\n");
-        for p in &s.pins {
-            out.push_str(&format!(
-                "            {}, // {} key of {}\n",
-                text::quote(&p.pin.to_base64()),
-                p.role,
-                p.owner
-            ));
-        }
+        out.push_str(&text::pin_list(&s.pins, "            ", " ", "//"));
         out.push_str("        ],\n    },\n");
     }
     out.push_str("];\n");
