@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::tls::{Server, ca_pem, free_port, server_files};
-use common::{init_site, openssl_ok, pinset, s};
+use common::{assert_contains, assert_exit, init_site, openssl_ok, pinset, s, stderr, stdout, tempdir};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -25,10 +25,6 @@ const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 /// The PKCS#12 password every client identity of these tests is issued with.
 const P12_PASSWORD: &str = "correct horse battery staple";
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
-}
-
 /// A site answering at 127.0.0.1 and ::1.
 fn loopback_site(tmp: &Path, name: &str) -> PathBuf {
     init_site(tmp, name, &["--ip", "127.0.0.1", "--ip", "::1"])
@@ -37,34 +33,6 @@ fn loopback_site(tmp: &Path, name: &str) -> PathBuf {
 /// Runs pinset in `cwd` (a folder without a site, so only `--site` names one).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
     pinset().current_dir(cwd).args(args).output().expect("run pinset")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Fails unless pinset exited with `code`; the message shows both streams.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\n--- stdout:\n{}\n--- stderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    assert!(!stderr(out).contains("panicked"), "{what}: pinset panicked:\n{}", stderr(out));
-}
-
-#[track_caller]
-fn assert_contains(haystack: &str, needles: &[&str], what: &str) {
-    for n in needles {
-        assert!(haystack.contains(n), "{what}: expected {n:?} in:\n{haystack}");
-    }
 }
 
 /// Standard output as JSON.

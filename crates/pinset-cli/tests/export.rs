@@ -12,16 +12,12 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use common::{init_site, pinset, s};
+use common::{init_site, pinset, s, tempdir};
 
 const FIXTURE_SITES: [&str; 3] = ["shop", "hub", "clinic"];
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
 }
 
 /// Every file under `dir`, by path relative to it.

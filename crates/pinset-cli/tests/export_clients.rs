@@ -24,7 +24,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::tls::{Impostor, Server, ca_pem, server_files};
-use common::{init_site, openssl_ok, pinset, run, s};
+use common::{init_site, openssl_ok, pinset, run, s, tempdir};
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -34,10 +34,6 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What every export prints when the pins refuse a server (OkHttp's wording).
 const PIN_FAILURE: &str = "Certificate pinning failure";
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
-}
 
 /// A client platform whose export runs here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::tls::{Impostor, Server, server_files};
-use common::{init_site, pinset, run, s};
+use common::{init_site, pinset, run, s, tempdir};
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -42,10 +42,6 @@ const TRUST_FAILURES: [&str; 3] =
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
-}
 
 /// Standard output and standard error of a finished program, for messages and matching.
 fn both(out: &Output) -> String {

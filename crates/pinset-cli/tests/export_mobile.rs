@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use common::{init_site, openssl_ok, pinset, run, s};
+use common::{init_site, openssl_ok, pinset, run, s, tempdir};
 use serde_json::Value;
 
 /// What a site is made of, for the expectations.
@@ -155,10 +155,6 @@ fn file_pin(path: &Path) -> String {
 /// The first word of every line of `pinset pin` output.
 fn pins_of_lines(stdout: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stdout).lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect()
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
 }
 
 /// Runs `pinset export TARGET --site SITE --out OUT EXTRA…` and returns stderr.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{init_site, openssl_ok, pinset, run, s};
+use common::{init_site, openssl_ok, pinset, run, s, tempdir};
 use rustls::pki_types::ServerName;
 
 // ---------------------------------------------------------------------------------------
@@ -194,10 +194,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
 }
 
 // ---------------------------------------------------------------------------------------

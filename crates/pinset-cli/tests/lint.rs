@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{init_site, openssl_ok, pinset, s};
+use common::{assert_contains, assert_exit, init_site, openssl_ok, pinset, s, stderr, stdout};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -179,34 +179,6 @@ fn rcgen_cert(dir: &Path, name: &str, from: (i32, u8, u8), to: (i32, u8, u8)) ->
 
 fn lint(args: &[&str]) -> Output {
     pinset().arg("lint").args(args).output().expect("run pinset lint")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Fails unless pinset exited with `code` and did not panic; the message shows both streams.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\n--- stdout:\n{}\n--- stderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    assert!(!stderr(out).contains("panicked"), "{what}: pinset panicked:\n{}", stderr(out));
-}
-
-#[track_caller]
-fn assert_contains(text: &str, needles: &[&str], what: &str) {
-    for n in needles {
-        assert!(text.contains(n), "{what}: expected {n:?} in:\n{text}");
-    }
 }
 
 /// `pinset lint FILE ARGS --json`: the exit code and the report.

@@ -43,3 +43,39 @@ pub fn openssl_ok(args: &[&str]) -> Vec<u8> {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// A temporary folder, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("create a temporary folder")
+}
+
+/// Standard output, as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Standard error, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Fails unless pinset exited with `code` and did not panic; the message shows both streams.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: expected exit {code}\n--- stdout:\n{}\n--- stderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    assert!(!stderr(out).contains("panicked"), "{what}: pinset panicked:\n{}", stderr(out));
+}
+
+/// Fails unless `haystack` contains every one of `needles`.
+#[track_caller]
+pub fn assert_contains(haystack: &str, needles: &[&str], what: &str) {
+    for n in needles {
+        assert!(haystack.contains(n), "{what}: expected {n:?} in:\n{haystack}");
+    }
+}
