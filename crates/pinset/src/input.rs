@@ -229,11 +229,39 @@ fn read_der(name: &str, der: &[u8], password: PasswordSource<'_>) -> Result<Vec<
         let pw = password(name)?;
         return read_pkcs12(name, der, &pw);
     }
+    if let Some(announced) = der_truncated(der) {
+        return Err(Error::bad_input(
+            name,
+            format!("truncated DER: it announces {announced} bytes but holds {}", der.len()),
+            Some("the file was cut short; copy or download it again"),
+        ));
+    }
     Err(Error::bad_input(
         name,
         "is neither PEM nor a DER certificate, key, CSR or PKCS#12 file",
         Some("check that this is the file you meant; `file NAME` tells what it holds"),
     ))
+}
+
+/// The length a DER SEQUENCE announces (header included), when it is more than `der` holds:
+/// the mark of a file cut short.
+fn der_truncated(der: &[u8]) -> Option<usize> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (len, header) = match first {
+        0..=0x7f => (usize::from(first), 2),
+        0x81..=0x84 => {
+            let n = usize::from(first - 0x80);
+            let bytes = rest.get(..n)?;
+            (bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)), 2 + n)
+        }
+        _ => return None,
+    };
+    let announced = header + len;
+    (announced > der.len()).then_some(announced)
 }
 
 fn certificate(label: &str, der: &[u8], from_pem: bool) -> Result<Object> {
@@ -443,6 +471,25 @@ mod tests {
     fn der_garbage_is_refused() {
         let err = read_objects("junk.der", &[0x30, 0x03, 0x01, 0x02, 0x03, 0xff], &mut no_password).expect_err("junk");
         assert!(err.to_string().contains("junk.der"), "{err}");
+    }
+
+    #[test]
+    fn a_der_file_cut_short_is_named_truncated() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["192.168.1.10".into()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        let der = cert.der().to_vec();
+        let err = read_certificates("c.cer", &der[..der.len() / 2]).expect_err("truncated").to_string();
+        assert!(
+            err.contains(&format!("truncated DER: it announces {} bytes but holds {}", der.len(), der.len() / 2)),
+            "{err}"
+        );
+        assert_eq!(der_truncated(&der), None);
+        assert_eq!(der_truncated(b"\x30"), None);
+        assert_eq!(der_truncated(b"\x30\x85\x01"), None);
+        assert_eq!(der_truncated(b"\x30\x05ab"), Some(7));
     }
 
     #[test]
