@@ -120,6 +120,7 @@ fn class(model: &Model) -> String {
     }
     out.push_str("    };\n");
     out.push_str(CODE);
+    out.push_str(IP_LITERAL);
     out
 }
 
@@ -489,32 +490,6 @@ const CODE: &str = r#"
         return name.equalsIgnoreCase(pattern);
     }
 
-    /** The address an IP literal names (IPv6 with or without brackets), or null for anything else; never a DNS lookup. */
-    private static InetAddress ipLiteral(String text) {
-        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        try {
-            if (IPV4.matcher(literal).matches()) {
-                String[] parts = literal.split("\\.");
-                byte[] octets = new byte[4];
-                for (int i = 0; i < 4; i++) {
-                    int octet = Integer.parseInt(parts[i]);
-                    if (octet > 255) {
-                        return null;
-                    }
-                    octets[i] = (byte) octet;
-                }
-                return InetAddress.getByAddress(octets);
-            }
-            if (literal.indexOf(':') < 0) {
-                return null;
-            }
-            // In brackets the text can only be an IPv6 literal: parsed, never looked up.
-            return InetAddress.getByName("[" + literal + "]");
-        } catch (UnknownHostException e) {
-            return null;
-        }
-    }
-
     /**
      * GET of one URL, printing the status:
      * {@code java -cp … pinset.PinsetPinning https://HOST:PORT/ [ANCHORS.pem]}, with the anchors
@@ -554,6 +529,36 @@ const CODE: &str = r#"
         Server(String[] hosts, String[] pins) {
             this.hosts = List.of(hosts);
             this.pins = List.of(pins);
+        }
+    }
+"#;
+
+/// The last method of both Java exports (`java`, and `okhttp`'s Java file), and the end of the
+/// class: each file stands alone, so both carry it.
+pub(super) const IP_LITERAL: &str = r#"
+    /** The address an IP literal names (IPv6 with or without brackets), or null for anything else; never a DNS lookup. */
+    private static InetAddress ipLiteral(String text) {
+        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+        try {
+            if (IPV4.matcher(literal).matches()) {
+                String[] parts = literal.split("\\.");
+                byte[] octets = new byte[4];
+                for (int i = 0; i < 4; i++) {
+                    int octet = Integer.parseInt(parts[i]);
+                    if (octet > 255) {
+                        return null;
+                    }
+                    octets[i] = (byte) octet;
+                }
+                return InetAddress.getByAddress(octets);
+            }
+            if (literal.indexOf(':') < 0) {
+                return null;
+            }
+            // In brackets the text can only be an IPv6 literal: parsed, never looked up.
+            return InetAddress.getByName("[" + literal + "]");
+        } catch (UnknownHostException e) {
+            return null;
         }
     }
 }

@@ -412,32 +412,6 @@ public final class PinsetPinning {
         return name.equalsIgnoreCase(pattern);
     }
 
-    /** The address an IP literal names (IPv6 with or without brackets), or null for anything else; never a DNS lookup. */
-    private static InetAddress ipLiteral(String text) {
-        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        try {
-            if (IPV4.matcher(literal).matches()) {
-                String[] parts = literal.split("\\.");
-                byte[] octets = new byte[4];
-                for (int i = 0; i < 4; i++) {
-                    int octet = Integer.parseInt(parts[i]);
-                    if (octet > 255) {
-                        return null;
-                    }
-                    octets[i] = (byte) octet;
-                }
-                return InetAddress.getByAddress(octets);
-            }
-            if (literal.indexOf(':') < 0) {
-                return null;
-            }
-            // In brackets the text can only be an IPv6 literal: parsed, never looked up.
-            return InetAddress.getByName("[" + literal + "]");
-        } catch (UnknownHostException e) {
-            return null;
-        }
-    }
-
     /**
      * GET of one URL, printing the status:
      * {@code java -cp … pinset.PinsetPinning https://HOST:PORT/ [ANCHORS.pem]}, with the anchors
@@ -477,6 +451,32 @@ public final class PinsetPinning {
         Server(String[] hosts, String[] pins) {
             this.hosts = List.of(hosts);
             this.pins = List.of(pins);
+        }
+    }
+
+    /** The address an IP literal names (IPv6 with or without brackets), or null for anything else; never a DNS lookup. */
+    private static InetAddress ipLiteral(String text) {
+        String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+        try {
+            if (IPV4.matcher(literal).matches()) {
+                String[] parts = literal.split("\\.");
+                byte[] octets = new byte[4];
+                for (int i = 0; i < 4; i++) {
+                    int octet = Integer.parseInt(parts[i]);
+                    if (octet > 255) {
+                        return null;
+                    }
+                    octets[i] = (byte) octet;
+                }
+                return InetAddress.getByAddress(octets);
+            }
+            if (literal.indexOf(':') < 0) {
+                return null;
+            }
+            // In brackets the text can only be an IPv6 literal: parsed, never looked up.
+            return InetAddress.getByName("[" + literal + "]");
+        } catch (UnknownHostException e) {
+            return null;
         }
     }
 }
