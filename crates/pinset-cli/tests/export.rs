@@ -234,3 +234,18 @@ fn a_site_name_that_would_break_out_of_a_comment_is_refused() {
         assert!(!out.exists(), "nothing is written for {hostile}");
     }
 }
+
+#[test]
+fn an_out_that_is_a_file_is_refused_and_left_alone() {
+    let tmp = tempdir();
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "mine").expect("write");
+    let res = pinset()
+        .args(["export", "node", "--site", s(&testdata().join("sites/shop")), "--out", s(&file)])
+        .output()
+        .expect("run pinset");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("notes.txt") && err.contains("is a file, not a folder"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine");
+}

@@ -515,6 +515,14 @@ fn common_warnings(model: &Model, target: Target) -> Vec<Warning> {
 /// Writes `files` under `out`, each atomically, creating folders as needed. Refuses a
 /// path that would leave `out`.
 pub fn write_files(out: &Path, files: &[ExportFile]) -> Result<Vec<std::path::PathBuf>> {
+    if out.exists() && !out.is_dir() {
+        return Err(Error::bad_value(
+            "--out",
+            &out.display().to_string(),
+            "is a file, not a folder",
+            Some("give a folder to write the export into (it is created if missing)"),
+        ));
+    }
     let mut written = Vec::new();
     for f in files {
         let rel = Path::new(&f.path);
