@@ -49,7 +49,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset verify cert.pem --ca ca.pem --name 192.168.1.10
   pinset verify cert.pem --site shop --name fd00::10 --at 2027-06-01T00:00:00Z
-  pinset verify leaf.pem --chain inter.pem --ca root.pem --name hub.local --pin sha256/…")]
+  pinset verify leaf.pem --chain inter.pem --ca root.pem --name hub.local --pin sha256/…
+  pinset verify cert.pem --ca ca.pem --crl ca.crl --name 192.168.1.10")]
     Verify(VerifyArgs),
     /// A small curl that only talks to the site's real server: the chain must validate
     /// against the site's anchors and carry a pinned key. Exit 1 on a verification failure.
@@ -353,6 +354,9 @@ pub struct VerifyArgs {
     /// A pin that must match the validated chain (repeatable; any one passes).
     #[arg(long = "pin", value_name = "PIN")]
     pub pins: Vec<String>,
+    /// A certificate revocation list (PEM or DER) to check the chain against (repeatable).
+    #[arg(long = "crl", value_name = "FILE")]
+    pub crls: Vec<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

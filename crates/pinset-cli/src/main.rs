@@ -1,9 +1,12 @@
-//! `pinset`: the command-line tool. `main` parses, dispatches and turns errors into the
+//! `pinset`: the command-line tool. `main` parses, dispatches and turns the result into the
 //! exit codes of the design: 0 ok, 1 a verification or pin failure, 2 usage or I/O error.
 
 mod cli;
+mod client_trust;
 mod commands;
+mod issuing;
 mod output;
+mod verdict;
 
 use std::process::ExitCode;
 
@@ -23,7 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Export(args) => commands::export::run(args),
     };
     match result {
-        Ok(code) => code,
+        Ok(status) => status.into(),
         Err(err) => output::report(&err),
     }
 }

@@ -1,15 +1,39 @@
-//! What a person sees: data on stdout (a closed pipe is not an error), errors on stderr as
-//! `error:` with its causes and a `hint:` line saying what to do next.
+//! What a person sees, through one writer: data on stdout (a closed pipe is not an error),
+//! messages on stderr (a stderr that cannot be written, a full disk or a closed terminal,
+//! never panics: the message is dropped), errors as `error:` with their causes and a
+//! `hint:` line that words the library's [`Remedy`] in this tool's flags. Text that comes
+//! from a certificate or a peer goes through [`untrusted`] before it reaches a terminal.
+//! The exit status of every command is an [`ExitStatus`].
 
-use std::io::{self, IsTerminal as _, Read as _, Write as _};
+use std::borrow::Cow;
+use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
+use pinset::Remedy;
 use zeroize::Zeroizing;
 
-/// Exit code of usage and I/O errors.
-pub const EXIT_ERROR: u8 = 2;
+/// How a command ended, as its exit code says it (the design's conventions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done.
+    Success,
+    /// 1: a verification, pin or platform check failed (the report says which).
+    Failed,
+    /// 2: a usage or I/O error.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failed => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
 
 /// Marks a write to a closed stdout: the reader went away, which is not a failure.
 #[derive(Debug)]
@@ -25,53 +49,146 @@ impl std::error::Error for BrokenPipe {}
 
 /// Writes data to stdout.
 pub fn emit(text: &str) -> anyhow::Result<()> {
+    emit_bytes(text.as_bytes())
+}
+
+/// Writes raw data (a response body) to stdout.
+pub fn emit_bytes(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(anyhow!(BrokenPipe)),
         other => other.context("cannot write to standard output"),
     }
 }
 
-/// Writes a value to stdout as pretty JSON.
+/// Writes a value to stdout as pretty JSON. JSON keeps every string exact: escaping for a
+/// terminal is for human output only.
 pub fn emit_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     emit(&text)
 }
 
-/// Prints an error and returns its exit code.
+/// Writes a message (lines ending in `\n`) to stderr. A stderr that cannot take it is
+/// ignored: the message is lost, the command's result is not.
+pub fn message(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// `warning: TEXT` on stderr.
+pub fn warn(text: &str) {
+    message(&format!("warning: {text}\n"));
+}
+
+/// `note: TEXT` on stderr.
+pub fn note(text: &str) {
+    message(&format!("note: {text}\n"));
+}
+
+/// Text from a certificate or a peer, made safe for a terminal: every control character
+/// (C0, DEL, C1), Unicode line and paragraph separators and bidirectional overrides are
+/// written as `\u{…}` escapes (`\n`, `\r`, `\t` and `\e` by name), and a backslash is doubled
+/// so an escape cannot be forged, so such text can neither move the cursor, change colours,
+/// nor start a line of its own.
+pub fn untrusted(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || c == '\\'
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{1b}' => out.push_str("\\e"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Prints an error and returns its exit status.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     if err.downcast_ref::<BrokenPipe>().is_some() {
         return ExitCode::SUCCESS;
     }
-    let mut text = format!("error: {err}\n");
+    let mut text = format!("error: {}\n", untrusted(&err.to_string()));
     let mut shown = err.to_string();
     for cause in err.chain().skip(1) {
         // Errors that already print their cause in their message are not repeated.
         let cause = cause.to_string();
         if !shown.contains(&cause) {
-            text.push_str(&format!("  caused by: {cause}\n"));
+            text.push_str(&format!("  caused by: {}\n", untrusted(&cause)));
         }
         shown = cause;
     }
-    let hint = err.chain().find_map(|c| c.downcast_ref::<pinset::Error>()).and_then(pinset::Error::hint);
-    if let Some(hint) = hint {
-        text.push_str(&format!("hint: {hint}\n"));
+    if let Some(remedy) = remedy_of(err) {
+        text.push_str(&format!("hint: {}\n", untrusted(&hint(&remedy))));
     }
-    let _ = io::stderr().write_all(text.as_bytes());
-    ExitCode::from(EXIT_ERROR)
+    message(&text);
+    ExitStatus::Error.into()
+}
+
+/// The remedy a library error in the chain carries, whichever crate it comes from.
+fn remedy_of(err: &anyhow::Error) -> Option<Remedy> {
+    err.chain().find_map(|c| {
+        c.downcast_ref::<pinset::Error>()
+            .and_then(pinset::Error::remedy)
+            .or_else(|| c.downcast_ref::<pinset_tls::verifier::BuildError>().and_then(|e| e.remedy()))
+            .cloned()
+    })
+}
+
+/// A library remedy in this tool's words: its flags, commands and environment.
+pub fn hint(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::Advice(text) => text.clone(),
+        Remedy::UseIp(ip) => format!("use --ip {ip}"),
+        Remedy::UseDns(name) => format!("that looks like a host name: use --dns {name}"),
+        Remedy::CreateOrFindSite => {
+            "create one with `pinset init --ip ADDRESS`, or point to one with --site DIR or PINSET_SITE".into()
+        }
+        Remedy::GiveServerAddresses => {
+            "give the addresses clients dial: --ip 192.168.1.10 (repeatable) and/or --dns backoffice.local".into()
+        }
+        Remedy::ShortenValidity { max_days, default_days } => format!(
+            "use --days {default_days} (the default; at most {max_days}), or --allow-long-validity if no Apple device \
+             will ever connect"
+        ),
+        Remedy::PinServerKeys => "use --pin leaf (the default for --self-signed)".into(),
+        Remedy::CreateSiteWithCa => "create the site without --self-signed to use mutual TLS".into(),
+        Remedy::NameTheSite => "give one with --name, or fix `name` in pinset.toml".into(),
+        Remedy::GivePassword => {
+            "give the password with --password-file FILE or the PINSET_P12_PASSWORD environment variable".into()
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 /// The site folder from `--site`, else `PINSET_SITE`, else the current folder.
 pub fn site_dir(flag: Option<&Path>) -> PathBuf {
-    pinset::plan::site_dir(flag)
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("PINSET_SITE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Reads an input named on the command line: a path, or `-` for standard input.
 pub fn read_input(name: &str) -> anyhow::Result<Vec<u8>> {
     if name == "-" {
         let mut buf = Vec::new();
-        io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+        io::Read::read_to_end(&mut io::stdin(), &mut buf).context("cannot read standard input")?;
         return Ok(buf);
     }
     std::fs::read(name)
@@ -93,12 +210,10 @@ pub fn password(file: Option<&Path>, purpose: &str, confirm: bool) -> anyhow::Re
         return Ok(Zeroizing::new(pw));
     }
     if !io::stdin().is_terminal() {
-        return Err(anyhow!(pinset::Error::BadValue {
-            what: "password",
-            value: purpose.to_string(),
-            problem: "is needed and there is no terminal to ask on".into(),
-            hint: Some("give it with --password-file FILE or the PINSET_P12_PASSWORD environment variable".into()),
-        }));
+        return Err(anyhow!(
+            pinset::Error::bad_value("password", purpose, "is needed and there is no terminal to ask on", None)
+                .with_remedy(Remedy::GivePassword)
+        ));
     }
     let first = Zeroizing::new(rpassword::prompt_password(format!("Password for {purpose}: "))?);
     if confirm {
@@ -108,4 +223,17 @@ pub fn password(file: Option<&Path>, purpose: &str, confirm: bool) -> anyhow::Re
         }
     }
     Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_cannot_move_the_cursor_or_start_a_line() {
+        assert_eq!(untrusted("CN=shop"), "CN=shop");
+        assert_eq!(untrusted("a\u{1b}[31mred\u{7}\nAAAA=  x"), "a\\e[31mred\\u{7}\\nAAAA=  x");
+        assert_eq!(untrusted("x\u{9b}y\u{202e}z\u{2028}"), "x\\u{9b}y\\u{202e}z\\u{2028}");
+        assert_eq!(untrusted("a\\nb"), "a\\\\nb", "a backslash cannot forge an escape");
+    }
 }

@@ -264,7 +264,7 @@ fn get_refuses_the_genuine_server_when_the_pin_is_another() {
     let leaf_pin = format!("sha256/{}", pin_of(&cert));
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--pin", &leaf_pin, "--timeout", "10"]);
     assert_exit(&out, 0, "the leaf's own pin");
-    assert_contains(&stderr(&out), &[&format!("matched {leaf_pin} (Leaf)")], "the pin that matched");
+    assert_contains(&stderr(&out), &[&format!("matched {leaf_pin} (leaf)")], "the pin that matched");
 }
 
 #[test]
@@ -274,19 +274,29 @@ fn get_refuses_an_address_outside_the_certificate() {
     let server = Server::site(tmp.path(), &site, V4_OTHER, &[]);
     assert!(server.url().starts_with("https://127.0.0.2:"), "{}", server.url());
 
+    // The site answers on 127.0.0.1 only: 127.0.0.2 is not its address, said as such.
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--timeout", "10"]);
-    assert_exit(&out, 1, "a certificate for 127.0.0.1 dialled at 127.0.0.2");
+    assert_exit(&out, 1, "a site server dialled at an address that is not the site's");
+    assert_contains(
+        &stderr(&out),
+        &["not one of the site's", "for 127.0.0.2", "\"shop\" answers on 127.0.0.1", "CN=127.0.0.1, O=shop"],
+        "the not-the-site's-address report",
+    );
+
+    // With the site's CA and pin given by hand, every address is checked against the
+    // certificate's names: a name mismatch.
+    let ca = ca_pem(&site);
+    let out = run_in(tmp.path(), &["get", &server.url(), "--ca", s(&ca), "--json", "--timeout", "10"]);
+    assert_exit(&out, 1, "name mismatch, --json");
+    let v = json(&out);
+    assert_eq!(v["verdict"]["accepted"], false, "{v:#}");
+    assert_eq!(v["verdict"]["kind"], "name-mismatch", "{v:#}");
+    let out = run_in(tmp.path(), &["get", &server.url(), "--ca", s(&ca), "--timeout", "10"]);
     assert_contains(
         &stderr(&out),
         &["not valid for the address", "for 127.0.0.2", "CN=127.0.0.1, O=shop"],
         "the name-mismatch report",
     );
-
-    let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--json", "--timeout", "10"]);
-    assert_exit(&out, 1, "name mismatch, --json");
-    let v = json(&out);
-    assert_eq!(v["verdict"]["accepted"], false, "{v:#}");
-    assert_eq!(v["verdict"]["kind"], "name-mismatch", "{v:#}");
 }
 
 #[test]
@@ -499,7 +509,7 @@ fn pin_of_a_closed_port_is_an_error_naming_the_address() {
     // A URL that is not a valid target says why, rather than looking for a file by that name.
     let out = run_in(tmp.path(), &["pin", "https://127.0.0.1:99999"]);
     assert_exit(&out, 2, "a port out of range");
-    assert_contains(&stderr(&out), &["is not a server address", "99999"], "the error");
+    assert_contains(&stderr(&out), &["\"https://127.0.0.1:99999\"", "port", "1 to 65535"], "the error");
     assert!(!stderr(&out).contains("cannot read"), "not treated as a file:\n{}", stderr(&out));
 }
 
@@ -526,6 +536,9 @@ fn verify_gives_the_connection_verdicts_offline() {
     }
 
     let out = verify(&["--site", s(&site), "--name", "127.0.0.9"]);
+    assert_exit(&out, 1, "an address that is not the site's");
+    assert_contains(&stderr(&out), &["not one of the site's", "127.0.0.9", "answers on 127.0.0.1, ::1"], "the report");
+    let out = verify(&["--ca", s(&ca_pem(&site)), "--name", "127.0.0.9"]);
     assert_exit(&out, 1, "an address outside the SANs");
     assert_contains(&stderr(&out), &["not valid for the address", "127.0.0.9"], "the report");
 
@@ -560,5 +573,7 @@ fn verify_gives_the_connection_verdicts_offline() {
     assert_exit(&out, 1, "--json, invalid");
     let v = json(&out);
     assert_eq!(v["valid"], false, "{v:#}");
-    assert_eq!(v["kind"], "name-mismatch", "{v:#}");
+    assert_eq!(v["kind"], "not-site-address", "{v:#}");
+    let out = verify(&["--ca", s(&ca_pem(&site)), "--name", "127.0.0.9", "--json"]);
+    assert_eq!(json(&out)["kind"], "name-mismatch");
 }

@@ -1,4 +1,4 @@
-//! What pinning costs: [`PinnedVerifier`] against rustls' own `WebPkiServerVerifier`, on
+//! What pinning costs: [`SiteVerifier`] against rustls' own `WebPkiServerVerifier`, on
 //! the same chain and the same anchors.
 //!
 //! ```sh
@@ -8,7 +8,7 @@
 //! The chain comes from a pinset site made for the bench in a temporary folder
 //! (`Site::init`, private CA mode, one P-256 server for 127.0.0.1): the server sends its
 //! `chain.pem` (leaf + CA), both of the site's roots (active + standby) are the anchors,
-//! and the PinnedVerifier requires the site's pins (the two CA keys).
+//! and the SiteVerifier requires the site's pins (the two CA keys).
 //!
 //! * `verify/…`: one `verify_server_cert` call, as a handshake makes it;
 //! * `handshake/…`: one whole TLS 1.3 handshake in memory (a rustls `ClientConnection`
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use pinset::plan::AuthorityMode;
 use pinset::site::{InitOptions, ServerRequest};
-use pinset_tls::PinnedVerifier;
+use pinset_tls::SiteVerifier;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -40,7 +40,7 @@ struct Fixture {
     leaf: CertificateDer<'static>,
     intermediates: Vec<CertificateDer<'static>>,
     name: ServerName<'static>,
-    pinned: Arc<PinnedVerifier>,
+    pinned: Arc<SiteVerifier>,
     webpki: Arc<WebPkiServerVerifier>,
     server: Arc<ServerConfig>,
     client_pinned: Arc<ClientConfig>,
@@ -73,11 +73,12 @@ fn fixture() -> Fixture {
     assert_eq!(chain.len(), 2, "chain.pem holds the leaf and the CA");
     let leaf = chain.remove(0);
 
-    let pinned = PinnedVerifier::for_site(&site).expect("site").build().expect("verifier");
-    assert_eq!(pinned.pins().len(), 2, "the site pins its active and standby CA keys");
+    let trust = site.trust().expect("site trust");
+    let pinned = SiteVerifier::for_site(&trust).build().expect("verifier");
+    assert_eq!(trust.app_pins().len(), 2, "the site pins its active and standby CA keys");
     let mut roots = RootCertStore::empty();
-    for der in site.anchors().expect("anchors") {
-        roots.add(CertificateDer::from(der)).expect("anchor");
+    for a in &trust.anchors {
+        roots.add(CertificateDer::from(a.der.clone())).expect("anchor");
     }
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), pinset_tls::provider())
         .build()

@@ -7,8 +7,9 @@
 //! What it shows:
 //!
 //! 1. [`pinset::Site::open`] reads the site (`pinset.toml` + `pki/`) made by `pinset init`;
-//! 2. [`PinnedVerifier::for_site`] takes its anchors (the private CA and its standby, or the
-//!    self-signed certificates), the pins apps carry and the pins' expiry;
+//! 2. [`SiteVerifier::for_site`] takes its trust ([`pinset::Site::trust`]): the anchors (the
+//!    private CA and its standby, or the self-signed certificates), the pins apps carry for
+//!    each address and the pins' expiry;
 //! 3. [`pinset_tls::verifier::client_config`] wraps the verifier in a `rustls::ClientConfig`
 //!    built on [`pinset_tls::provider`] (aws-lc-rs);
 //! 4. `reqwest::Client::builder().use_preconfigured_tls(config)` hands that configuration
@@ -34,7 +35,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use pinset_tls::verifier::PinCheck;
-use pinset_tls::{PinnedVerifier, VerifyError};
+use pinset_tls::{ChainVerifier as _, SiteVerifier, VerifyError};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -60,8 +61,11 @@ async fn main() -> ExitCode {
 
 async fn run(site_dir: &Path, url: &str) -> Result<(), Box<dyn Error + Send + Sync>> {
     let site = pinset::Site::open(site_dir)?;
-    let verifier = PinnedVerifier::for_site(&site)?.build()?;
-    let config = pinset_tls::verifier::client_config(verifier.clone())?;
+    let verifier = SiteVerifier::for_site(&site.trust()?).build()?;
+    // One connection is made here, so its outcome is the one result of this verifier; a
+    // client making many connections keeps the verifier's own config instead.
+    let (verifier, outcome) = verifier.for_connection();
+    let config = pinset_tls::verifier::client_config(verifier)?;
 
     let client = reqwest::Client::builder()
         .use_preconfigured_tls(config)
@@ -72,7 +76,7 @@ async fn run(site_dir: &Path, url: &str) -> Result<(), Box<dyn Error + Send + Sy
         .build()?;
 
     let response = client.get(url).send().await?;
-    if let Some(Ok(verified)) = verifier.last_result() {
+    if let Some(Ok(verified)) = outcome.get() {
         eprintln!("verified: {}", describe(&verified.pins));
     }
     println!("status: {}", response.status());

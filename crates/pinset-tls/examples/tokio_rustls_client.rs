@@ -5,7 +5,7 @@
 //! ```
 //!
 //! What it shows: the `rustls::ClientConfig` from
-//! [`pinset_tls::verifier::client_config`] (a [`PinnedVerifier`] built from the site, on
+//! [`pinset_tls::verifier::client_config`] (a [`SiteVerifier`] built from the site, on
 //! [`pinset_tls::provider`]) is all a `tokio_rustls::TlsConnector` needs; tokio-rustls is
 //! built with `default-features = false`, so it brings no crypto provider of its own. The
 //! name handed to `connect` is what the certificate must name: for `https://127.0.0.1:…`
@@ -27,9 +27,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pinset_tls::probe::Target;
+use pinset::Target;
 use pinset_tls::verifier::PinCheck;
-use pinset_tls::{PinnedVerifier, VerifyError};
+use pinset_tls::{ChainVerifier as _, SiteVerifier, VerifyError};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -63,16 +63,18 @@ async fn main() -> ExitCode {
 
 async fn run(site_dir: &Path, url: &str) -> Result<(), Box<dyn Error + Send + Sync>> {
     let site = pinset::Site::open(site_dir)?;
-    let verifier = PinnedVerifier::for_site(&site)?.build()?;
-    let config = pinset_tls::verifier::client_config(verifier.clone())?;
+    let verifier = SiteVerifier::for_site(&site.trust()?).build()?;
+    // This connection's own verifier and outcome: the shared verifier keeps no result.
+    let (verifier, outcome) = verifier.for_connection();
+    let config = pinset_tls::verifier::client_config(verifier)?;
     let connector = TlsConnector::from(Arc::new(config));
 
-    let target = Target::parse(url)?;
-    let server_name = target.server_name()?;
-    let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+    let target = Target::parse(url, None)?;
+    let server_name = pinset_tls::probe::server_name(&target.host)?;
+    let tcp = TcpStream::connect((target.host.to_string(), target.port)).await?;
     // The handshake, and with it the verification, happens here.
     let mut tls = connector.connect(server_name, tcp).await?;
-    if let Some(Ok(verified)) = verifier.last_result() {
+    if let Some(Ok(verified)) = outcome.get() {
         eprintln!("verified: {}", describe(&verified.pins));
     }
 

@@ -1,7 +1,12 @@
 //! rustls glue for pinset: the one crypto provider every TLS configuration in pinset is
-//! built with, configurations made from PEM files of a site, and the pinning verifier.
+//! built with, configurations made from PEM files of a site, the pinning verifiers
+//! ([`PinnedVerifier`] for anchors and pins given by hand, [`SiteVerifier`] for a site's
+//! per-address pins) and the per-connection record of what a handshake concluded
+//! ([`outcome`]). No async runtime: that lives in `pinset-net`.
 
+pub mod outcome;
 pub mod probe;
+pub mod site;
 pub mod verifier;
 
 use std::sync::{Arc, OnceLock};
@@ -65,4 +70,6 @@ fn certs_from_pem(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>
         .map_err(|source| Error::Pem { what: what.into(), source })
 }
 
+pub use outcome::{ChainVerifier, Outcome};
+pub use site::SiteVerifier;
 pub use verifier::{FailureKind, PinnedVerifier, VerifyError};

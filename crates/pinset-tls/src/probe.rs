@@ -11,6 +11,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
+use pinset::{Host, Target};
+
 use crate::provider;
 
 /// What a server presented.
@@ -32,8 +34,8 @@ pub struct Presented {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProbeError {
-    /// The target is not `host:port`, `[v6]:port` or an `https://` URL.
-    #[error("{target:?} is not a server address: {problem}")]
+    /// The name to send is not a valid server name.
+    #[error("{target:?} is not a server name: {problem}")]
     BadTarget {
         /// As given.
         target: String,
@@ -60,73 +62,14 @@ pub enum ProbeError {
     },
 }
 
-/// A parsed target: host, port and the name to dial.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    /// Host as given (DNS name or IP literal, without brackets).
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Path of an `https://` URL (`/` otherwise).
-    pub path: String,
-}
-
-impl Target {
-    /// Parses `https://host[:port][/path]`, `host:port` or `[v6]:port`.
-    pub fn parse(s: &str) -> Result<Target, ProbeError> {
-        let bad = |problem: &str| ProbeError::BadTarget { target: s.to_string(), problem: problem.to_string() };
-        let (rest, default_port) = match s.split_once("://") {
-            Some(("https", rest)) => (rest, Some(443)),
-            Some((scheme, _)) => return Err(bad(&format!("scheme {scheme}:// is not https://"))),
-            None => (s, None),
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].to_string()),
-            None => (rest, "/".to_string()),
-        };
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("an IPv6 address needs its closing ']'"))?;
-            (h.to_string(), after.strip_prefix(':'))
-        } else if authority.matches(':').count() > 1 {
-            return Err(bad("write an IPv6 address in brackets: [fd00::10]:443"));
-        } else {
-            match authority.split_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (authority.to_string(), None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("no host"));
-        }
-        let port = match (port, default_port) {
-            (Some(p), _) => {
-                p.parse::<u16>().map_err(|_| bad(&format!("port {p:?} is not a number from 1 to 65535")))?
-            }
-            (None, Some(d)) => d,
-            (None, None) => return Err(bad("no port: write host:port")),
-        };
-        if port == 0 {
-            return Err(bad("port 0"));
-        }
-        Ok(Target { host, port, path })
-    }
-
-    /// The name a client dials: an IP literal for IP hosts, a DNS name otherwise.
-    pub fn server_name(&self) -> Result<ServerName<'static>, ProbeError> {
-        ServerName::try_from(self.host.clone()).map_err(|e| ProbeError::BadTarget {
-            target: self.host.clone(),
-            problem: format!("not a valid DNS name or IP address ({e})"),
-        })
-    }
-
-    /// `host:port`, with brackets for IPv6.
-    pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
+/// The name a client dials for `host`: an IP literal for IP hosts, a DNS name otherwise.
+pub fn server_name(host: &Host) -> Result<ServerName<'static>, ProbeError> {
+    let name = match host {
+        Host::Ip(ip) => return Ok(ServerName::IpAddress((*ip).into())),
+        Host::Dns(d) => d.clone(),
+    };
+    ServerName::try_from(name.clone())
+        .map_err(|e| ProbeError::BadTarget { target: name, problem: format!("not a valid DNS name ({e})") })
 }
 
 /// Connects to `target` and returns the chain it presents. `sni` overrides the name sent
@@ -135,7 +78,7 @@ pub fn fetch_chain(target: &Target, sni: Option<&str>, timeout: Duration) -> Res
     let name = match sni {
         Some(n) => ServerName::try_from(n.to_string())
             .map_err(|e| ProbeError::BadTarget { target: n.to_string(), problem: e.to_string() })?,
-        None => target.server_name()?,
+        None => server_name(&target.host)?,
     };
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -170,7 +113,10 @@ pub fn fetch_chain(target: &Target, sni: Option<&str>, timeout: Duration) -> Res
 /// Connects to the first address of `target` that answers within `timeout`.
 pub fn connect(target: &Target, timeout: Duration) -> Result<(TcpStream, SocketAddr), ProbeError> {
     let io_err = |source| ProbeError::Io { addr: target.authority(), source };
-    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port).to_socket_addrs().map_err(io_err)?.collect();
+    let addrs: Vec<SocketAddr> = match target.host {
+        Host::Ip(ip) => vec![SocketAddr::new(ip, target.port)],
+        Host::Dns(ref d) => (d.as_str(), target.port).to_socket_addrs().map_err(io_err)?.collect(),
+    };
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {
@@ -222,23 +168,5 @@ impl ServerCertVerifier for AcceptAnyChainForInspection {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         provider().signature_verification_algorithms.supported_schemes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets_in_every_form() {
-        let t = Target::parse("https://192.168.1.10/status").expect("url");
-        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("192.168.1.10", 443, "/status"));
-        let t = Target::parse("[::1]:8443").expect("v6");
-        assert_eq!((t.host.as_str(), t.port), ("::1", 8443));
-        assert_eq!(t.authority(), "[::1]:8443");
-        assert!(Target::parse("localhost").is_err(), "no port");
-        assert!(Target::parse("http://x:80").is_err(), "not https");
-        assert!(Target::parse("fd00::1:443").is_err(), "v6 without brackets");
-        assert!(Target::parse("h:99999").is_err());
     }
 }

@@ -6,12 +6,21 @@
 //!
 //! Every failure is a [`VerifyError`] with a [`FailureKind`], whose message lists the chain
 //! as `sha256/<b64>: <subject>` lines and the expected pins, as OkHttp's does.
+//!
+//! Besides what webpki checks, the leaf must carry a key a TLS client verifies with this
+//! provider (a handshake with any other fails later, on its signature: checking here makes
+//! offline `verify` and a handshake refuse it alike, with [`FailureKind::UnsupportedKey`]),
+//! and must not be allowed to sign certificates (keyUsage keyCertSign: a CA's key).
+//! Certificate revocation lists given to the builder are checked for the whole chain.
+//!
+//! A verifier is shared by every connection made with it; what one connection concluded is
+//! kept per connection by [`crate::outcome`], never in the verifier.
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use pinset::Pin;
+use pinset::{Host, Pin};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::TrustAnchor;
@@ -45,12 +54,20 @@ pub enum FailureKind {
     BadSignature,
     /// A certificate is not valid DER.
     Malformed,
-    /// Any other refusal (revoked, constraints …); the detail says which.
+    /// The server's key is of a type or size TLS clients do not verify (RSA under 2048
+    /// bits, P-192, DSA, secp256k1 …).
+    UnsupportedKey,
+    /// A certificate of the chain is listed in a revocation list.
+    Revoked,
+    /// The address dialled is not one of the site's: no pins are known for it.
+    NotSiteAddress,
+    /// Any other refusal (constraints, a stale revocation list …); the detail says which.
     Other,
 }
 
 impl FailureKind {
-    fn summary(self) -> &'static str {
+    /// One line saying what kind of refusal this is.
+    pub fn summary(self) -> &'static str {
         match self {
             FailureKind::Expired => "a certificate of the chain has expired",
             FailureKind::NotYetValid => "a certificate of the chain is not valid yet",
@@ -61,6 +78,9 @@ impl FailureKind {
             FailureKind::BadUsage => "the certificate is not allowed for TLS servers",
             FailureKind::BadSignature => "a signature in the chain is invalid or unsupported",
             FailureKind::Malformed => "a certificate is malformed",
+            FailureKind::UnsupportedKey => "the server's key is of a type or size TLS clients refuse",
+            FailureKind::Revoked => "a certificate of the chain is revoked",
+            FailureKind::NotSiteAddress => "the address dialled is not one of the site's",
             FailureKind::Other => "the certificate was refused",
         }
     }
@@ -105,7 +125,7 @@ pub enum PinCheck {
     /// The pins have expired: they were skipped and only the anchors were enforced.
     Expired {
         /// The last day the pins applied (UTC).
-        expired_after: String,
+        expired_after: time::Date,
     },
     /// No pins are configured: anchors alone decide.
     NoPins,
@@ -191,27 +211,46 @@ struct Anchor {
     subject: String,
 }
 
-/// The pinning verifier. Build one with [`PinnedVerifier::builder`].
+/// Addresses (perhaps `*.` patterns) and the pins shown on them.
+type AddressPins = Vec<(Vec<Host>, Vec<Pin>)>;
+
+/// Which pins an address must show.
+#[derive(Clone, Debug)]
+enum PinPolicy {
+    /// The same pins for every address dialled (none: anchors alone decide).
+    Every(Vec<Pin>),
+    /// Each address its own pins; an address no entry covers is refused.
+    PerAddress {
+        /// The site's name, for messages.
+        site: String,
+        /// Addresses and the pins shown on them.
+        entries: AddressPins,
+    },
+}
+
+/// The pinning verifier. Build one with [`PinnedVerifier::builder`], or a site's with
+/// [`crate::SiteVerifier`].
 pub struct PinnedVerifier {
     anchors: Vec<Anchor>,
     trust_anchors: Vec<TrustAnchor<'static>>,
-    pins: Vec<Pin>,
+    policy: PinPolicy,
     pins_expire_after: Option<time::Date>,
     report_only: Option<Reporter>,
     pin_only: bool,
     observer: Option<Observer>,
+    crls: Vec<webpki::CertRevocationList<'static>>,
     provider: Arc<CryptoProvider>,
-    last: Mutex<Option<Result<Verified, VerifyError>>>,
 }
 
 impl fmt::Debug for PinnedVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PinnedVerifier")
             .field("anchors", &self.anchors.iter().map(|a| &a.subject).collect::<Vec<_>>())
-            .field("pins", &self.pins)
+            .field("policy", &self.policy)
             .field("pins_expire_after", &self.pins_expire_after)
             .field("report_only", &self.report_only.is_some())
             .field("pin_only", &self.pin_only)
+            .field("crls", &self.crls.len())
             .finish()
     }
 }
@@ -228,6 +267,14 @@ pub enum BuildError {
         /// Why.
         detail: String,
     },
+    /// A certificate revocation list cannot be used.
+    #[error("revocation list {source_name}: {detail}")]
+    BadCrl {
+        /// Which list (its file, or its position).
+        source_name: String,
+        /// Why.
+        detail: String,
+    },
     /// Neither anchors nor system roots: nothing could ever validate.
     #[error("no trust anchors: give the site's CA (or the self-signed certificate), or use system roots")]
     NoAnchors,
@@ -235,9 +282,28 @@ pub enum BuildError {
     /// any name.
     #[error("pin-only mode needs at least one pin")]
     PinOnlyWithoutPins,
+    /// A value handed to a builder (an address, a pin, a date) is not acceptable.
+    #[error("{0}")]
+    Value(pinset::Error),
     /// Reading the site failed.
-    #[error(transparent)]
-    Site(#[from] pinset::Error),
+    #[error("{0}")]
+    Site(#[source] pinset::Error),
+}
+
+impl BuildError {
+    /// What the user can do about it, when the error comes from the pinset library.
+    pub fn remedy(&self) -> Option<&pinset::Remedy> {
+        match self {
+            BuildError::Value(e) | BuildError::Site(e) => e.remedy(),
+            _ => None,
+        }
+    }
+}
+
+impl From<pinset::Error> for BuildError {
+    fn from(e: pinset::Error) -> BuildError {
+        BuildError::Site(e)
+    }
 }
 
 /// Builds a [`PinnedVerifier`].
@@ -246,10 +312,12 @@ pub struct Builder {
     anchors: Vec<CertificateDer<'static>>,
     system_roots: bool,
     pins: Vec<Pin>,
+    per_address: Option<(String, AddressPins)>,
     pins_expire_after: Option<time::Date>,
     report_only: Option<Reporter>,
     pin_only: bool,
     observer: Option<Observer>,
+    crls: Vec<(String, Vec<u8>)>,
 }
 
 impl Builder {
@@ -265,9 +333,18 @@ impl Builder {
         self
     }
 
-    /// Requires this pin (any one pin matching passes).
+    /// Requires this pin for every address (any one pin matching passes).
     pub fn pin(mut self, pin: Pin) -> Self {
         self.pins.push(pin);
+        self
+    }
+
+    /// Each address its own pins: `hosts` (IP addresses, DNS names, `*.` patterns covering
+    /// one label) must show one of `pins`. Once called, an address no call covers is
+    /// refused ([`FailureKind::NotSiteAddress`]); `site` names the site in that refusal.
+    pub(crate) fn address_pins(mut self, site: &str, hosts: Vec<Host>, pins: Vec<Pin>) -> Self {
+        let (_, entries) = self.per_address.get_or_insert_with(|| (site.to_string(), Vec::new()));
+        entries.push((hosts, pins));
         self
     }
 
@@ -298,6 +375,14 @@ impl Builder {
         self
     }
 
+    /// Checks the chain against this certificate revocation list (DER); `source` names it in
+    /// errors. A certificate listed in it is refused ([`FailureKind::Revoked`]); a list past
+    /// its nextUpdate refuses everything it covers, since it may hide a revocation.
+    pub fn crl(mut self, source: &str, der: Vec<u8>) -> Self {
+        self.crls.push((source.to_string(), der));
+        self
+    }
+
     /// Builds the verifier.
     pub fn build(self) -> Result<Arc<PinnedVerifier>, BuildError> {
         let mut anchors = Vec::new();
@@ -316,19 +401,35 @@ impl Builder {
         if anchors.is_empty() {
             return Err(BuildError::NoAnchors);
         }
-        if self.pin_only && self.pins.is_empty() {
+        let policy = match self.per_address {
+            Some((site, mut entries)) => {
+                // Explicit pins join every address's own.
+                for (_, pins) in &mut entries {
+                    pins.extend(self.pins.iter().copied());
+                }
+                PinPolicy::PerAddress { site, entries }
+            }
+            None => PinPolicy::Every(self.pins),
+        };
+        if self.pin_only && matches!(&policy, PinPolicy::Every(p) if p.is_empty()) {
             return Err(BuildError::PinOnlyWithoutPins);
+        }
+        let mut crls = Vec::new();
+        for (source, der) in self.crls {
+            let crl = webpki::OwnedCertRevocationList::from_der(&der)
+                .map_err(|e| BuildError::BadCrl { source_name: source.clone(), detail: describe(&e) })?;
+            crls.push(webpki::CertRevocationList::Owned(crl));
         }
         Ok(Arc::new(PinnedVerifier {
             trust_anchors: anchors.iter().map(|a| a.trust_anchor.clone()).collect(),
             anchors,
-            pins: self.pins,
+            policy,
             pins_expire_after: self.pins_expire_after,
             report_only: self.report_only,
             pin_only: self.pin_only,
             observer: self.observer,
+            crls,
             provider: provider(),
-            last: Mutex::new(None),
         }))
     }
 }
@@ -381,37 +482,49 @@ fn link(position: Position, der: &[u8], sent: bool) -> Option<ChainLink> {
     })
 }
 
+/// A chain link from a certificate webpki has already parsed: its key from webpki, its
+/// subject formatted from the raw name (no second parse of the whole certificate).
+fn link_of_cert(position: Position, cert: &webpki::Cert<'_>) -> ChainLink {
+    use x509_parser::prelude::FromDer as _;
+    let subject = x509_parser::x509::X509Name::from_der(&der_sequence(cert.subject()))
+        .map(|(_, name)| pinset::cert::name_to_string(&name))
+        .unwrap_or_default();
+    ChainLink { position, pin: Pin::of_spki(cert.subject_public_key_info().as_ref()), subject, sent: true }
+}
+
+/// The dialled name as an address.
+pub(crate) fn host_of(name: &ServerName<'_>) -> Option<Host> {
+    match name {
+        ServerName::IpAddress(ip) => Some(Host::Ip(std::net::IpAddr::from(*ip))),
+        ServerName::DnsName(d) => Some(Host::Dns(d.as_ref().trim_end_matches('.').to_ascii_lowercase())),
+        _ => None,
+    }
+}
+
 impl PinnedVerifier {
     /// A builder with nothing trusted and nothing pinned yet.
     pub fn builder() -> Builder {
         Builder::default()
     }
 
-    /// A builder for a site: its anchors (both roots, or every self-signed server
-    /// certificate), the pins its apps carry, and the plan's pin expiration.
-    pub fn for_site(site: &pinset::Site) -> Result<Builder, BuildError> {
-        let mut b = Builder::default();
-        for der in site.anchors()? {
-            b = b.anchor(CertificateDer::from(der));
+    /// The pins this verifier requires for `server_name`: `None` when it covers no such
+    /// address (a site verifier asked about an address that is not the site's).
+    pub fn pins_for(&self, server_name: &ServerName<'_>) -> Option<Vec<Pin>> {
+        match &self.policy {
+            PinPolicy::Every(pins) => Some(pins.clone()),
+            PinPolicy::PerAddress { entries, .. } => {
+                let host = host_of(server_name)?;
+                let mut out: Vec<Pin> = Vec::new();
+                let mut covered = false;
+                for (hosts, pins) in entries {
+                    if hosts.iter().any(|h| h.matches(&host)) {
+                        covered = true;
+                        out.extend(pins.iter().filter(|p| !out.contains(p)).copied().collect::<Vec<_>>());
+                    }
+                }
+                covered.then_some(out)
+            }
         }
-        for p in site.app_pins() {
-            b = b.pin(p.pin);
-        }
-        if let Some(date) = &site.plan.pin_expiration {
-            b = b.pins_expire_after(pinset::plan::parse_date(date)?);
-        }
-        Ok(b)
-    }
-
-    /// The result of the most recent verification by this verifier (with concurrent
-    /// connections, of one of them).
-    pub fn last_result(&self) -> Option<Result<Verified, VerifyError>> {
-        self.last.lock().ok().and_then(|l| l.clone())
-    }
-
-    /// The pins this verifier requires.
-    pub fn pins(&self) -> &[Pin] {
-        &self.pins
     }
 
     /// Verifies a chain for `server_name` at `now`, offline: the same checks a handshake
@@ -426,9 +539,6 @@ impl PinnedVerifier {
         let result = self.verify_inner(end_entity, intermediates, server_name, now);
         if let Some(observer) = &self.observer {
             observer(result.as_ref());
-        }
-        if let Ok(mut last) = self.last.lock() {
-            *last = Some(result.clone());
         }
         result
     }
@@ -447,27 +557,42 @@ impl PinnedVerifier {
                 .flatten()
                 .collect::<Vec<_>>()
         };
+        let pins = match self.pins_for(server_name) {
+            Some(pins) => pins,
+            None => {
+                let PinPolicy::PerAddress { site, entries } = &self.policy else { unreachable_policy() };
+                let addresses: Vec<String> =
+                    entries.iter().flat_map(|(h, _)| h.iter().map(ToString::to_string)).collect();
+                return Err(VerifyError {
+                    kind: FailureKind::NotSiteAddress,
+                    server_name: name,
+                    chain: sent_chain(),
+                    expected_pins: Vec::new(),
+                    detail: format!("site {site:?} answers on {}", addresses.join(", ")),
+                });
+            }
+        };
         let fail = |kind: FailureKind, detail: String, chain: Vec<ChainLink>| VerifyError {
             kind,
             server_name: name.clone(),
             chain,
-            expected_pins: self.pins.clone(),
+            expected_pins: pins.clone(),
             detail,
         };
         let cert = EndEntityCert::try_from(end_entity)
-            .map_err(|e| fail(FailureKind::Malformed, e.to_string(), sent_chain()))?;
-        let pins_apply = !self.pins.is_empty() && !self.pins_expired(now);
+            .map_err(|e| fail(FailureKind::Malformed, describe(&e), sent_chain()))?;
+        let pins_apply = !pins.is_empty() && !self.pins_expired(now);
         // The pin check runs inside path building, so that any validated path carrying a
         // pinned key is accepted (webpki tries the others when one is refused here).
         let matched: RefCell<Option<AcceptedPath>> = RefCell::new(None);
         let mismatched: RefCell<Option<Vec<ChainLink>>> = RefCell::new(None);
         let check_path = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            let chain = self.path_links(path, end_entity, intermediates);
+            let chain = self.path_links(path, &cert, intermediates);
             if !pins_apply {
                 *matched.borrow_mut() = Some((None, chain));
                 return Ok(());
             }
-            match chain.iter().find(|l| self.pins.contains(&l.pin)) {
+            match chain.iter().find(|l| pins.contains(&l.pin)) {
                 Some(l) => {
                     *matched.borrow_mut() = Some((Some((l.pin, l.position)), chain));
                     Ok(())
@@ -480,13 +605,24 @@ impl PinnedVerifier {
                 }
             }
         };
+        let crl_refs: Vec<&webpki::CertRevocationList<'_>> = self.crls.iter().collect();
+        let revocation = match webpki::RevocationOptionsBuilder::new(&crl_refs) {
+            Ok(b) => Some(
+                b.with_depth(webpki::RevocationCheckDepth::Chain)
+                    // A certificate whose issuer no list covers (an anchor's own) is allowed.
+                    .with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                    .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                    .build(),
+            ),
+            Err(_) => None,
+        };
         let verified = cert.verify_for_usage(
             self.provider.signature_verification_algorithms.all,
             &self.trust_anchors,
             intermediates,
             now,
             KeyUsage::server_auth(),
-            None,
+            revocation,
             Some(&check_path),
         );
         let check_name = || {
@@ -503,7 +639,7 @@ impl PinnedVerifier {
                 if !self.pin_only || self.report_only.is_some() {
                     check_name()?;
                 }
-                let detail = format!("none of the {} pinned keys is in this chain", self.pins.len());
+                let detail = format!("none of the {} pinned keys is in this chain", pins.len());
                 let error = fail(FailureKind::PinMismatch, detail, chain);
                 return match &self.report_only {
                     Some(report) => {
@@ -523,13 +659,17 @@ impl PinnedVerifier {
         if !(self.pin_only && pins_apply) {
             check_name()?;
         }
-        let pins = match pin_match {
-            _ if self.pins.is_empty() => PinCheck::NoPins,
-            None => {
-                PinCheck::Expired { expired_after: self.pins_expire_after.map(|d| d.to_string()).unwrap_or_default() }
-            }
-            Some((pin, _)) if self.pin_only => PinCheck::MatchedWithoutNameCheck { pin },
-            Some((pin, position)) => PinCheck::Matched { pin, position },
+        // What a handshake would refuse later (a key it cannot verify a signature with) or
+        // should refuse (a certificate-signing key), refused here so offline checks agree.
+        if let Some((kind, detail)) = leaf_refusal(end_entity) {
+            return Err(fail(kind, detail, chain));
+        }
+        let pins = match (pin_match, self.pins_expire_after) {
+            _ if pins.is_empty() => PinCheck::NoPins,
+            (None, Some(expired_after)) => PinCheck::Expired { expired_after },
+            (None, None) => PinCheck::NoPins,
+            (Some((pin, _)), _) if self.pin_only => PinCheck::MatchedWithoutNameCheck { pin },
+            (Some((pin, position)), _) => PinCheck::Matched { pin, position },
         };
         Ok(Verified { chain, pins })
     }
@@ -544,20 +684,22 @@ impl PinnedVerifier {
     fn path_links(
         &self,
         path: &webpki::VerifiedPath<'_>,
-        end_entity: &CertificateDer<'_>,
+        end_entity: &EndEntityCert<'_>,
         intermediates: &[CertificateDer<'_>],
     ) -> Vec<ChainLink> {
-        let mut chain: Vec<ChainLink> = link(Position::Leaf, end_entity, true).into_iter().collect();
+        let mut chain = vec![link_of_cert(Position::Leaf, end_entity)];
         for c in path.intermediate_certificates() {
-            let der = c.der();
-            chain.extend(link(Position::Intermediate, der.as_ref(), true));
+            chain.push(link_of_cert(Position::Intermediate, c));
         }
         let anchor = path.anchor();
         let pin = anchor_pin(anchor);
-        let sent = intermediates
-            .iter()
-            .chain(std::iter::once(end_entity))
-            .any(|c| pinset::cert::parse("", c).map(|p| Pin::of_spki(p.public_key().raw) == pin).unwrap_or(false));
+        let spki = der_sequence(anchor.subject_public_key_info.as_ref());
+        // A self-signed server's certificate is its own anchor, sent as the leaf.
+        let sent = end_entity.subject_public_key_info().as_ref() == spki.as_slice()
+            || intermediates
+                .iter()
+                .filter_map(|c| webpki::EndEntityCert::try_from(c).ok())
+                .any(|c| c.subject_public_key_info().as_ref() == spki.as_slice());
         let subject = self
             .anchors
             .iter()
@@ -567,6 +709,47 @@ impl PinnedVerifier {
         chain.push(ChainLink { position: Position::Anchor, pin, subject, sent });
         chain
     }
+}
+
+fn unreachable_policy() -> ! {
+    // `pins_for` returns None only for a per-address policy.
+    panic!("a verifier with pins for every address covers every address")
+}
+
+/// Why a leaf is refused before its chain is looked at: a key this provider cannot verify a
+/// handshake signature with, or a key allowed to sign certificates.
+fn leaf_refusal(der: &CertificateDer<'_>) -> Option<(FailureKind, String)> {
+    let cert = pinset::cert::parse("", der).ok()?;
+    if let Some(problem) = unsupported_key(cert.public_key()) {
+        return Some((FailureKind::UnsupportedKey, problem));
+    }
+    if let Ok(Some(ku)) = cert.key_usage()
+        && ku.value.key_cert_sign()
+    {
+        return Some((
+            FailureKind::BadUsage,
+            "its keyUsage includes keyCertSign: a key that signs certificates is a CA's, not a server's".into(),
+        ));
+    }
+    None
+}
+
+/// What is wrong with a certificate key for a TLS handshake verified by the aws-lc-rs
+/// provider: it verifies RSA of 2048 to 8192 bits, ECDSA on P-256, P-384 and P-521, and
+/// Ed25519 (rustls `aws_lc_rs::default_provider().signature_verification_algorithms`).
+fn unsupported_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
+    let key = pinset::cert::key_info(spki);
+    let supported = match key.algorithm.as_str() {
+        "RSA" => (2048..=8192).contains(&key.bits),
+        "EC P-256" | "EC P-384" | "EC P-521" | "Ed25519" => true,
+        _ => false,
+    };
+    (!supported).then(|| {
+        format!(
+            "its key is {} (TLS clients verify RSA of 2048 to 8192 bits, ECDSA on P-256, P-384 and P-521, and Ed25519)",
+            pinset::cert::describe_spki(spki)
+        )
+    })
 }
 
 /// webpki's error in words a person reads: dates as dates, names as `IP:`/`DNS:` lists.
@@ -622,6 +805,7 @@ fn kind_of(e: &webpki::Error) -> FailureKind {
         E::RequiredEkuNotFoundContext(_) | E::EndEntityUsedAsCa | E::EmptyEkuExtension => FailureKind::BadUsage,
         E::InvalidSignatureForPublicKey | E::SignatureAlgorithmMismatch => FailureKind::BadSignature,
         E::CertNotValidForName(_) => FailureKind::NameMismatch,
+        E::CertRevoked => FailureKind::Revoked,
         E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions => FailureKind::Malformed,
         other => {
             // Variants added or renamed by webpki releases, told apart by name.
@@ -646,10 +830,7 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.verify(end_entity, intermediates, server_name, now) {
-            Ok(_) => Ok(ServerCertVerified::assertion()),
-            Err(e) => Err(rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e))))),
-        }
+        crate::outcome::to_rustls(&self.verify(end_entity, intermediates, server_name, now))
     }
 
     fn verify_tls12_signature(
@@ -675,8 +856,22 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-/// A client configuration that verifies servers with `verifier` (no client certificate).
-pub fn client_config(verifier: Arc<PinnedVerifier>) -> Result<rustls::ClientConfig, rustls::Error> {
+impl crate::outcome::ChainVerifier for PinnedVerifier {
+    fn verify_chain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<Verified, VerifyError> {
+        self.verify(end_entity, intermediates, server_name, now)
+    }
+}
+
+/// A client configuration that verifies servers with `verifier` (a [`PinnedVerifier`], a
+/// [`crate::SiteVerifier`], or one connection's from
+/// [`crate::outcome::ChainVerifier::for_connection`]); no client certificate.
+pub fn client_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<rustls::ClientConfig, rustls::Error> {
     Ok(rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .dangerous()

@@ -22,7 +22,7 @@ use common::{
 };
 use pinset::Pin;
 use pinset_tls::verifier::{PinCheck, Position, Verified};
-use pinset_tls::{FailureKind, PinnedVerifier, VerifyError};
+use pinset_tls::{ChainVerifier as _, FailureKind, PinnedVerifier, VerifyError};
 use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, IsCa};
 use rustls::pki_types::{ServerName, UnixTime};
 use rustls::{HandshakeKind, ProtocolVersion};
@@ -130,11 +130,16 @@ fn lone_impostor_refused(
     impostor_refused(site, verifier, &[impostor.pem()], impostor, dial, kind, what)
 }
 
-fn last_verified(verifier: &PinnedVerifier) -> Verified {
-    match verifier.last_result() {
-        Some(Ok(v)) => v,
-        Some(Err(e)) => panic!("the last verification failed:\n{e}"),
-        None => panic!("the verifier was never called"),
+/// Connects through a client configuration made for this one connection, so what the
+/// shared verifier concluded for it is its own, and returns the session with that result.
+fn accepted_verified(verifier: &Arc<PinnedVerifier>, addr: SocketAddr, name: &str, what: &str) -> (Session, Verified) {
+    let (per_connection, outcome) = verifier.clone().for_connection();
+    let config = Arc::new(pinset_tls::verifier::client_config(per_connection).expect("client config"));
+    let session = accepted(connect(&config, addr, name), what);
+    match outcome.get() {
+        Some(Ok(v)) => (session, v.clone()),
+        Some(Err(e)) => panic!("{what}: accepted, but this connection's verification failed:\n{e}"),
+        None => panic!("{what}: the verifier was never called for this connection"),
     }
 }
 
@@ -157,10 +162,9 @@ fn the_genuine_server_is_accepted_by_ip_and_by_dns_name() {
     let config = client(&verifier);
     let addr = site.serve_genuine(2);
 
-    let session = accepted(connect(&config, addr, DIAL), "the genuine server by IP");
+    let (session, verified) = accepted_verified(&verifier, addr, DIAL, "the genuine server by IP");
     assert!(session.body.contains(RUSTLS_BODY), "{session:?}");
     assert_eq!(session.kind, Some(HandshakeKind::Full));
-    let verified = last_verified(&verifier);
     assert_eq!(verified.pins, PinCheck::Matched { pin: site.genuine.pin(), position: Position::Leaf });
     let chain: Vec<_> = verified.chain.iter().map(|l| (l.position, l.pin, l.subject.as_str(), l.sent)).collect();
     assert_eq!(
@@ -324,8 +328,8 @@ fn report_only_tries_every_path_before_reporting_a_mismatch() {
         .build()
         .expect("verifier");
     let addr = serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem(), 1);
-    accepted(connect(&client(&verifier), addr, DIAL), "report-only, pinned path second");
-    assert_eq!(last_verified(&verifier).pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor });
+    let (_, verified) = accepted_verified(&verifier, addr, DIAL, "report-only, pinned path second");
+    assert_eq!(verified.pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor });
     assert_eq!(reports.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing to report: a path matched");
 }
 
@@ -442,15 +446,13 @@ fn an_intermediate_must_be_sent_in_any_order() {
     );
     assert!(err.detail.contains("did not send"), "{err}");
 
-    let config = client(&verifier);
     for (chain, anchor_sent, what) in [
         (vec![leaf.pem(), inter.pem()], false, "leaf, intermediate"),
         (vec![leaf.pem(), unrelated.pem(), inter.pem()], false, "leaf, unrelated CA, intermediate"),
         (vec![leaf.pem(), site.root.pem(), inter.pem()], true, "leaf, root, intermediate"),
     ] {
         let addr = serve(&chain, &leaf.key_pem(), 1);
-        accepted(connect(&config, addr, DIAL), what);
-        let verified = last_verified(&verifier);
+        let (_, verified) = accepted_verified(&verifier, addr, DIAL, what);
         assert_eq!(verified.pins, PinCheck::Matched { pin: inter.pin(), position: Position::Intermediate }, "{what}");
         let chain: Vec<_> = verified.chain.iter().map(|l| (l.position, l.pin, l.sent)).collect();
         assert_eq!(
@@ -481,14 +483,13 @@ fn any_validated_path_carrying_a_pin_is_accepted_and_reported_as_matched() {
         .pin(standby.pin())
         .build()
         .expect("verifier");
-    let config = client(&verifier);
+
     for (chain, what) in [
         (vec![leaf.pem(), inter.pem(), inter_by_standby.pem()], "via root A first"),
         (vec![leaf.pem(), inter_by_standby.pem(), inter.pem()], "via root B first"),
     ] {
         let addr = serve(&chain, &leaf.key_pem(), 1);
-        accepted(connect(&config, addr, DIAL), what);
-        let verified = last_verified(&verifier);
+        let (_, verified) = accepted_verified(&verifier, addr, DIAL, what);
         assert_eq!(verified.pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor }, "{what}");
         assert_eq!(verified.chain.last().map(|l| l.pin), Some(standby.pin()), "{what}: the path through root B");
     }
@@ -521,9 +522,8 @@ fn openssl_s_server_with_and_without_its_intermediate() {
 
     for (name, chain) in [("with-intermediate", vec![inter.pem()]), ("shuffled", vec![unrelated.pem(), inter.pem()])] {
         let server = OpensslServer::start(dir.path(), name, &leaf.pem(), &leaf.key_pem(), &chain);
-        let session = accepted(connect(&config, server.addr, DIAL), name);
+        let (session, verified) = accepted_verified(&verifier, server.addr, DIAL, name);
         assert!(session.body.contains("s_server"), "{name}: the -www status page: {session:?}");
-        let verified = last_verified(&verifier);
         assert_eq!(verified.pins, PinCheck::Matched { pin: root.pin(), position: Position::Anchor }, "{name}");
         assert_eq!(verified.chain.len(), 3, "{name}: leaf, intermediate, anchor");
     }
@@ -537,11 +537,10 @@ fn openssl_s_server_with_and_without_its_intermediate() {
 fn an_anchor_pin_matches_though_the_root_is_not_sent() {
     let site = Site::new();
     let verifier = site.pinning_root();
-    let config = client(&verifier);
+
     for (chain, sent) in [(vec![site.genuine.pem()], false), (vec![site.genuine.pem(), site.root.pem()], true)] {
         let addr = serve(&chain, &site.genuine.key_pem(), 1);
-        accepted(connect(&config, addr, DIAL), "the genuine server");
-        let verified = last_verified(&verifier);
+        let (_, verified) = accepted_verified(&verifier, addr, DIAL, "the genuine server");
         assert_eq!(verified.pins, PinCheck::Matched { pin: site.root.pin(), position: Position::Anchor });
         let anchor = verified.chain.last().expect("an anchor");
         assert_eq!((anchor.position, anchor.pin, anchor.sent), (Position::Anchor, site.root.pin(), sent));
@@ -567,8 +566,9 @@ fn expired_pins_are_skipped_but_the_anchors_still_apply() {
     // The pins applied up to yesterday: a certificate of the site's CA that does not match
     // them is accepted.
     let verifier = pins_expired(yesterday);
-    accepted(connect(&client(&verifier), serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL), "pins expired");
-    assert_eq!(last_verified(&verifier).pins, PinCheck::Expired { expired_after: yesterday.to_string() });
+    let (_, verified) =
+        accepted_verified(&verifier, serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL, "pins expired");
+    assert_eq!(verified.pins, PinCheck::Expired { expired_after: yesterday });
 
     // Anchors are still enforced.
     let self_signed = genuine_spec().self_signed();
@@ -607,10 +607,10 @@ fn report_only_reports_a_pin_mismatch_and_lets_the_connection_through() {
     let reported = || reports.lock().expect("reports").clone();
 
     let impostor = site.other_key();
-    let session =
-        accepted(connect(&config, serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL), "report-only, wrong pin");
+    let (session, verified) =
+        accepted_verified(&verifier, serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL, "report-only, wrong pin");
     assert!(session.body.contains(RUSTLS_BODY), "{session:?}");
-    assert_eq!(last_verified(&verifier).pins, PinCheck::MismatchReported);
+    assert_eq!(verified.pins, PinCheck::MismatchReported);
     let seen = reported();
     assert_eq!(seen.len(), 1, "one report");
     assert_eq!(seen[0].kind, FailureKind::PinMismatch);
@@ -618,8 +618,8 @@ fn report_only_reports_a_pin_mismatch_and_lets_the_connection_through() {
     assert_eq!(seen[0].expected_pins, [site.genuine.pin()]);
 
     // The genuine server is no mismatch; chain and name failures are refused, not reported.
-    accepted(connect(&config, site.serve_genuine(1), DIAL), "report-only, genuine");
-    assert_eq!(last_verified(&verifier).pins, PinCheck::Matched { pin: site.genuine.pin(), position: Position::Leaf });
+    let (_, verified) = accepted_verified(&verifier, site.serve_genuine(1), DIAL, "report-only, genuine");
+    assert_eq!(verified.pins, PinCheck::Matched { pin: site.genuine.pin(), position: Position::Leaf });
     let self_signed = genuine_spec().self_signed();
     let err = refused(
         connect(&config, serve(&[self_signed.pem()], &self_signed.key_pem(), 1), DIAL),
@@ -648,8 +648,8 @@ fn pin_only_accepts_a_self_signed_server_at_another_address_by_its_pin() {
 
     // Its address changed (DHCP): dialled at 127.0.0.1, the pin vouches for it.
     let verifier = pin_only(printer.pin());
-    accepted(connect(&client(&verifier), serve_printer(), DIAL), "pin-only, right pin");
-    assert_eq!(last_verified(&verifier).pins, PinCheck::MatchedWithoutNameCheck { pin: printer.pin() });
+    let (_, verified) = accepted_verified(&verifier, serve_printer(), DIAL, "pin-only, right pin");
+    assert_eq!(verified.pins, PinCheck::MatchedWithoutNameCheck { pin: printer.pin() });
 
     // A wrong pin is refused.
     let wrong = pin_only(Ca::root("elsewhere").pin());
@@ -701,7 +701,7 @@ fn pin_only_skips_the_name_check_only_when_a_pin_matched() {
     let err = expired.verify(&scanner.der(), &[], &name, now).expect_err("scanner, pins expired");
     assert_eq!(err.kind, FailureKind::NameMismatch, "{err}");
     let at_home = expired.verify(&printer.der(), &[], &name, now).expect("the printer at its own address");
-    assert_eq!(at_home.pins, PinCheck::Expired { expired_after: yesterday.to_string() });
+    assert_eq!(at_home.pins, PinCheck::Expired { expired_after: yesterday });
 
     // Report-only: a mismatch merely reported vouches for nothing either.
     let reports = Arc::new(AtomicUsize::new(0));
@@ -800,7 +800,7 @@ fn offline_verification_at_a_chosen_time() {
         .expect_err("on the pins' last day");
     assert_eq!(err.kind, FailureKind::PinMismatch, "{err}");
     let ok = wrong_pin.verify(&leaf.der(), &[], &name, at(datetime!(2002-01-01 0:00 UTC))).expect("the day after");
-    assert_eq!(ok.pins, PinCheck::Expired { expired_after: "2001-12-31".into() });
+    assert_eq!(ok.pins, PinCheck::Expired { expired_after: date!(2001 - 12 - 31) });
 }
 
 /// A pin no certificate of these tests has.

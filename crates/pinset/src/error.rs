@@ -1,7 +1,56 @@
 //! The library's error type: every failure names the value in question and, where there
-//! is one, says what to do next through [`Error::hint`].
+//! is one, says what to do next through [`Error::remedy`].
+//!
+//! A [`Remedy`] is data, not a sentence about flags: the library knows no command line. The
+//! `pinset` tool turns each remedy into a `hint:` line in its own words (its flags, its
+//! environment variables); another front end words it its own way.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+/// What the user can do about an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Advice that needs no command-line words.
+    Advice(String),
+    /// Give this address as an IP address (it was given where a DNS name belongs).
+    UseIp(IpAddr),
+    /// Give this name as a DNS name (it was given where an IP address belongs).
+    UseDns(String),
+    /// There is no site at the path: create one, or point to the folder that holds it.
+    CreateOrFindSite,
+    /// A server identity needs at least one address.
+    GiveServerAddresses,
+    /// A server certificate's validity is longer than Apple accepts: use at most
+    /// `max_days` (the default is `default_days`), or allow it explicitly.
+    ShortenValidity {
+        /// Apple's limit.
+        max_days: u32,
+        /// pinset's default.
+        default_days: u32,
+    },
+    /// A self-signed site has no CA to pin: pin the server keys.
+    PinServerKeys,
+    /// Client certificates need a site with a private CA.
+    CreateSiteWithCa,
+    /// The site needs a name.
+    NameTheSite,
+    /// A PKCS#12 file needs its password.
+    GivePassword,
+}
+
+impl From<String> for Remedy {
+    fn from(advice: String) -> Remedy {
+        Remedy::Advice(advice)
+    }
+}
+
+impl From<&str> for Remedy {
+    fn from(advice: &str) -> Remedy {
+        Remedy::Advice(advice.to_string())
+    }
+}
 
 /// Everything that can go wrong in the pinset library.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +75,7 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
         /// What to do about it.
-        hint: Option<String>,
+        hint: Option<Remedy>,
     },
     /// A PKCS#12 file could not be opened with the password given.
     #[error("{path}: wrong password for this PKCS#12 file (its integrity check failed)")]
@@ -44,7 +93,7 @@ pub enum Error {
         /// Why it is refused.
         problem: String,
         /// What to do about it.
-        hint: Option<String>,
+        hint: Option<Remedy>,
     },
     /// The site plan (`pinset.toml`) is missing, unreadable or inconsistent.
     #[error("site plan {path}: {problem}")]
@@ -54,7 +103,7 @@ pub enum Error {
         /// What is wrong.
         problem: String,
         /// What to do about it.
-        hint: Option<String>,
+        hint: Option<Remedy>,
     },
     /// The certificate ledger (SQLite) failed.
     #[error("certificate ledger {path}: {source}")]
@@ -72,18 +121,26 @@ pub enum Error {
 
 impl Error {
     /// What the user can do about this error, if pinset knows.
-    pub fn hint(&self) -> Option<String> {
+    pub fn remedy(&self) -> Option<&Remedy> {
+        static PERMISSIONS: std::sync::LazyLock<Remedy> = std::sync::LazyLock::new(|| {
+            Remedy::from("check the folder's owner and permissions, or choose another folder")
+        });
+        static CHECK_PATH: std::sync::LazyLock<Remedy> = std::sync::LazyLock::new(|| Remedy::from("check the path"));
         match self {
-            Error::BadInput { hint, .. } | Error::BadValue { hint, .. } | Error::Plan { hint, .. } => hint.clone(),
-            Error::WrongPassword { .. } => Some(
-                "give the password with --password-file FILE or the PINSET_P12_PASSWORD environment variable".into(),
-            ),
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => {
-                Some("check the folder's owner and permissions, or choose another folder".into())
-            }
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some("check the path".into()),
+            Error::BadInput { hint, .. } | Error::BadValue { hint, .. } | Error::Plan { hint, .. } => hint.as_ref(),
+            Error::WrongPassword { .. } => Some(&Remedy::GivePassword),
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => Some(&PERMISSIONS),
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some(&CHECK_PATH),
             _ => None,
         }
+    }
+
+    /// This error with `remedy` as what to do about it (for the kinds that carry one).
+    pub fn with_remedy(mut self, remedy: Remedy) -> Error {
+        if let Error::BadInput { hint, .. } | Error::BadValue { hint, .. } | Error::Plan { hint, .. } = &mut self {
+            *hint = Some(remedy);
+        }
+        self
     }
 
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {

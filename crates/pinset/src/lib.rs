@@ -1,9 +1,11 @@
 //! pinset: trustworthy TLS for apps that reach on-site servers by IP address.
 //!
-//! This crate is the synchronous core: SPKI pins ([`pin`]), reading certificates and keys
-//! ([`input`], [`cert`]), issuing them ([`pki`]), and the site on disk ([`plan`], [`site`],
-//! [`ledger`]). TLS itself lives in `pinset-tls`.
+//! This crate is the synchronous core: SPKI pins ([`pin`]), addresses ([`address`]), reading
+//! certificates and keys ([`input`], [`cert`]), issuing them ([`pki`]), the site on disk
+//! ([`plan`], [`site`], [`ledger`]) and the one model of what its apps trust ([`trust`]).
+//! It knows no command line: errors carry a [`Remedy`] as data. TLS lives in `pinset-tls`.
 
+pub mod address;
 pub mod atomic;
 pub mod cert;
 pub mod error;
@@ -15,7 +17,10 @@ pub mod pin;
 pub mod pki;
 pub mod plan;
 pub mod site;
+pub mod trust;
 
-pub use error::{Error, Result};
+pub use address::{Host, Target};
+pub use error::{Error, Remedy, Result};
 pub use pin::{CertSha256, Pin, PinFormat};
 pub use site::Site;
+pub use trust::{Role, SiteTrust, TrustPin};

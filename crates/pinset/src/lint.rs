@@ -423,12 +423,12 @@ impl Host {
     /// Parses what a user gives as the address clients dial: an IP address (brackets allowed
     /// around IPv6) or a DNS name; a wildcard pattern or a malformed address is refused.
     pub fn parse(s: &str) -> Result<Host> {
-        match crate::plan::parse_ip(s) {
+        match crate::address::parse_ip(s) {
             Ok(ip) => return Ok(Host::Ip(ip)),
             Err(e) if looks_like_ip(s.trim()) => return Err(e),
             Err(_) => {}
         }
-        let name = crate::plan::parse_dns(s)?;
+        let name = crate::address::parse_dns(s)?;
         if name.starts_with("*.") {
             return Err(Error::bad_value(
                 "server name",

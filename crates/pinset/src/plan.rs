@@ -6,11 +6,11 @@
 //! so a typo is reported instead of silently ignored.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::pin::Pin;
 use crate::pki::KeyType;
 
@@ -120,8 +120,8 @@ pub struct SitePlan {
     /// What apps pin.
     pub pin: PinTarget,
     /// Last day apps enforce pins (`YYYY-MM-DD`, UTC); anchors still apply after it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin_expiration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "ymd::option")]
+    pub pin_expiration: Option<time::Date>,
     /// The authority.
     pub authority: Authority,
     /// Server identities.
@@ -141,9 +141,7 @@ impl SitePlan {
             std::io::ErrorKind::NotFound => Error::Plan {
                 path: path.to_path_buf(),
                 problem: "not found: this folder is not a pinset site".into(),
-                hint: Some(
-                    "create one with `pinset init --ip ADDRESS`, or point to one with --site DIR or PINSET_SITE".into(),
-                ),
+                hint: Some(Remedy::CreateOrFindSite),
             },
             _ => Error::io("cannot read", path, e),
         })?;
@@ -208,9 +206,6 @@ impl SitePlan {
             }
             _ => {}
         }
-        if let Some(date) = &self.pin_expiration {
-            parse_date(date).map_err(|_| bad(format!("pin_expiration = {date:?} is not a YYYY-MM-DD date")))?;
-        }
         check_site_name(&self.name).map_err(|e| bad(e.to_string()))?;
         let mut names = std::collections::HashSet::new();
         for s in &self.servers {
@@ -222,7 +217,16 @@ impl SitePlan {
                 return Err(bad(format!("server {:?} has no ips and no dns names", s.name)));
             }
             for d in &s.dns {
-                check_dns(d).map_err(|e| bad(format!("server {:?}: {e}", s.name)))?;
+                if d.to_ascii_lowercase() != *d || d.ends_with('.') {
+                    return Err(bad(format!(
+                        "server {:?}: DNS name {d:?} must be lower case without a final dot",
+                        s.name
+                    )));
+                }
+                crate::address::check_dns(d).map_err(|e| bad(format!("server {:?}: DNS name {d:?} {e}", s.name)))?;
+            }
+            for ip in &s.ips {
+                crate::address::parse_ip(&ip.to_string()).map_err(|e| bad(format!("server {:?}: {e}", s.name)))?;
             }
             if self.pin == PinTarget::Leaf && s.standby.is_none() {
                 return Err(bad(format!("apps pin server keys, but server {:?} has no [server.standby] key", s.name)));
@@ -248,22 +252,19 @@ impl SitePlan {
     }
 }
 
-/// The folder a site lives in, from `--site`, else `PINSET_SITE`, else the current folder.
-pub fn site_dir(flag: Option<&Path>) -> PathBuf {
-    if let Some(dir) = flag {
-        return dir.to_path_buf();
-    }
-    match std::env::var_os("PINSET_SITE") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from("."),
-    }
-}
-
 /// Parses a `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Result<time::Date> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| Error::bad_value("date", s, "is not a YYYY-MM-DD date", None))
 }
+
+/// Serde of `YYYY-MM-DD` dates, as plans and JSON reports write them: `ymd::option` for an
+/// `Option<Date>`.
+#[allow(missing_docs)]
+pub mod date {
+    time::serde::format_description!(pub ymd, Date, "[year]-[month]-[day]");
+}
+use date::ymd;
 
 /// Checks a site name: 1 to 64 characters on one line. It goes into certificate subjects
 /// and into the comments and messages of every export, so a line break (or a Unicode line
@@ -271,12 +272,8 @@ pub fn parse_date(s: &str) -> Result<time::Date> {
 pub fn check_site_name(name: &str) -> Result<()> {
     let breaks_lines = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
     if name.trim().is_empty() || name.len() > 64 || name.chars().any(breaks_lines) {
-        return Err(Error::bad_value(
-            "site name",
-            name,
-            "must be 1 to 64 printable characters on one line",
-            Some("give one with --name, or fix `name` in pinset.toml"),
-        ));
+        return Err(Error::bad_value("site name", name, "must be 1 to 64 printable characters on one line", None)
+            .with_remedy(Remedy::NameTheSite));
     }
     Ok(())
 }
@@ -296,101 +293,5 @@ pub fn check_name(name: &str) -> Result<()> {
             "must be 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit",
             Some("it becomes a folder name in pki/, e.g. `backoffice` or `till-3`"),
         ))
-    }
-}
-
-/// Parses an address given to `--ip`: IPv4 or IPv6, brackets allowed around IPv6.
-pub fn parse_ip(s: &str) -> Result<IpAddr> {
-    let t = s.trim();
-    let inner = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(t);
-    inner.parse::<IpAddr>().map_err(|_| {
-        let hint = if inner.contains('%') {
-            "a zone index (%eth0) is not part of a certificate; give the address alone"
-        } else if inner.contains('/') {
-            "certificates name single addresses, not networks; give each server address"
-        } else if inner.chars().any(|c| c.is_ascii_alphabetic() && !c.is_ascii_hexdigit()) {
-            "that looks like a host name: use --dns for names"
-        } else {
-            "give an IPv4 address like 192.168.1.10 or an IPv6 address like fd00::10"
-        };
-        Error::bad_value("IP address", s, "is not a valid IPv4 or IPv6 address", Some(hint))
-    })
-}
-
-/// Checks a name given to `--dns` and returns it in lower case: LDH labels, a leading
-/// `*.` wildcard allowed, `.local` names allowed, never an IP address.
-pub fn parse_dns(s: &str) -> Result<String> {
-    let name = s.trim().trim_end_matches('.').to_ascii_lowercase();
-    let inner = name.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(&name);
-    if inner.parse::<IpAddr>().is_ok() {
-        return Err(Error::bad_value(
-            "DNS name",
-            s,
-            "is an IP address; clients match IP addresses only against iPAddress SANs",
-            Some(&format!("use --ip {inner}")),
-        ));
-    }
-    check_dns(&name)?;
-    Ok(name)
-}
-
-fn check_dns(name: &str) -> Result<()> {
-    let problem = |p: &str| {
-        Err(Error::bad_value(
-            "DNS name",
-            name,
-            p.to_string(),
-            Some("a DNS name is labels of letters, digits and '-', like backoffice.local or *.shop.example"),
-        ))
-    };
-    if name.is_empty() || name.len() > 253 {
-        return problem("must be 1 to 253 characters");
-    }
-    let body = name.strip_prefix("*.").unwrap_or(name);
-    if body.contains('*') {
-        return problem("a wildcard may only be the whole first label (*.example.com)");
-    }
-    for label in body.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return problem("has an empty label or one longer than 63 characters");
-        }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return problem("may hold only letters, digits, '-' and '.'");
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return problem("a label may not start or end with '-'");
-        }
-    }
-    if body.split('.').count() == 1 && name.starts_with("*.") {
-        return problem("a wildcard needs a parent domain with at least one dot");
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ip_given_as_dns_is_refused_with_a_hint_to_use_ip() {
-        let err = parse_dns("192.168.1.10").expect_err("ip");
-        assert!(err.hint().unwrap_or_default().contains("--ip 192.168.1.10"));
-        assert!(parse_dns("fd00::1").is_err());
-    }
-
-    #[test]
-    fn dns_names_wildcards_and_local_names() {
-        assert_eq!(parse_dns("BackOffice.local").expect("local"), "backoffice.local");
-        assert!(parse_dns("*.shop.example").is_ok());
-        assert!(parse_dns("a.*.example").is_err());
-        assert!(parse_dns("-bad.example").is_err());
-        assert!(parse_dns("under_score.example").is_err());
-    }
-
-    #[test]
-    fn ip_parsing_accepts_brackets_and_refuses_nonsense() {
-        assert_eq!(parse_ip("[fd00::10]").expect("v6").to_string(), "fd00::10");
-        assert!(parse_ip("192.168.1.300").is_err());
-        assert!(parse_ip("10.0.0.0/8").expect_err("cidr").hint().unwrap_or_default().contains("networks"));
     }
 }

@@ -12,14 +12,19 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::address::Host;
 use crate::atomic::{self, PUBLIC_MODE, SECRET_MODE};
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 use crate::ledger::{CertKind, LEDGER_FILE, Ledger, Record};
-use crate::pin::Pin;
 use crate::pki::{self, APPLE_MAX_SERVER_DAYS, Issued, KeyType, LeafKind, LeafSpec, P12Profile, Standby};
 use crate::plan::{
     self, Authority, AuthorityMode, Client, KeySlot, PLAN_FILE, PLAN_VERSION, PinTarget, Server, SitePlan,
 };
+
+/// Most addresses one server certificate names. A server identity answers on a few
+/// addresses; every one is sent in every handshake and checked by every client, so a list
+/// of hundreds is a mistake (and would make issuing slow), not a site.
+pub const MAX_ADDRESSES: usize = 64;
 
 /// A server certificate to issue.
 #[derive(Clone, Debug)]
@@ -54,12 +59,28 @@ impl ServerRequest {
     fn check(&self) -> Result<()> {
         plan::check_name(&self.name)?;
         if self.ips.is_empty() && self.dns.is_empty() {
+            return Err(Error::bad_value("server", &self.name, "needs at least one address", None)
+                .with_remedy(Remedy::GiveServerAddresses));
+        }
+        let count = self.ips.len() + self.dns.len();
+        if count > MAX_ADDRESSES {
             return Err(Error::bad_value(
                 "server",
                 &self.name,
-                "needs at least one address",
-                Some("give the addresses clients dial: --ip 192.168.1.10 (repeatable) and/or --dns backoffice.local"),
+                format!("has {count} addresses; one certificate names at most {MAX_ADDRESSES}"),
+                Some("issue one server identity per machine, each with the addresses it answers on"),
             ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(count);
+        for host in self.ips.iter().map(|ip| Host::Ip(*ip)).chain(self.dns.iter().map(|d| Host::Dns(d.clone()))) {
+            if !seen.insert(host.clone()) {
+                return Err(Error::bad_value(
+                    "address",
+                    &host.to_string(),
+                    format!("is given twice for server {:?}", self.name),
+                    Some("give each address once"),
+                ));
+            }
         }
         check_days(self.days)?;
         if self.days > APPLE_MAX_SERVER_DAYS && !self.allow_long_validity {
@@ -67,8 +88,12 @@ impl ServerRequest {
                 "validity",
                 &format!("{} days", self.days),
                 format!("is longer than {APPLE_MAX_SERVER_DAYS} days: iOS and macOS reject such server certificates"),
-                Some("use --days 397 (the default), or --allow-long-validity if no Apple device will ever connect"),
-            ));
+                None,
+            )
+            .with_remedy(Remedy::ShortenValidity {
+                max_days: APPLE_MAX_SERVER_DAYS,
+                default_days: pki::LEAF_VALIDITY_DAYS,
+            }));
         }
         Ok(())
     }
@@ -128,17 +153,6 @@ pub struct IssuedFiles {
     pub standby_key: Option<String>,
 }
 
-/// A pin apps should carry, with what it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct AppPin {
-    /// `active` or `standby`.
-    pub role: &'static str,
-    /// `authority` or `server NAME`.
-    pub owner: String,
-    /// The pin.
-    pub pin: Pin,
-}
-
 /// An open site.
 #[derive(Clone, Debug)]
 pub struct Site {
@@ -192,12 +206,8 @@ impl Site {
             AuthorityMode::SelfSigned => PinTarget::Leaf,
         });
         if opts.mode == AuthorityMode::SelfSigned && pin == PinTarget::Ca {
-            return Err(Error::bad_value(
-                "--pin",
-                "ca",
-                "a self-signed site has no CA to pin",
-                Some("use --pin leaf (the default for --self-signed)"),
-            ));
+            return Err(Error::bad_value("pin", "ca", "a self-signed site has no CA to pin", None)
+                .with_remedy(Remedy::PinServerKeys));
         }
 
         let created_dir = !dir.exists();
@@ -284,15 +294,16 @@ impl Site {
                 "client",
                 &req.name,
                 "client certificates need a private CA, and this site is self-signed",
-                Some("create the site without --self-signed to use mutual TLS"),
-            ));
+                None,
+            )
+            .with_remedy(Remedy::CreateSiteWithCa));
         }
         if req.password.is_empty() {
             return Err(Error::bad_value(
                 "PKCS#12 password",
-                "",
-                "is empty",
-                Some("an empty password leaves the key unprotected; give a real one"),
+                "(empty)",
+                "may not be empty: it would leave the key unprotected",
+                Some("give a real password"),
             ));
         }
         self.refuse_existing("client", &req.name, self.plan.client(&req.name).is_some(), "clients")?;
@@ -349,60 +360,10 @@ impl Site {
         Ok(files)
     }
 
-    /// The pins apps should carry: the authority's active and standby keys, or each
-    /// server's when apps pin leaves.
-    pub fn app_pins(&self) -> Vec<AppPin> {
-        let mut pins = Vec::new();
-        match self.plan.pin {
-            PinTarget::Ca => {
-                for (role, slot) in [("active", &self.plan.authority.active), ("standby", &self.plan.authority.standby)]
-                {
-                    if let Some(s) = slot {
-                        pins.push(AppPin { role, owner: "authority".into(), pin: s.pin });
-                    }
-                }
-            }
-            PinTarget::Leaf => {
-                for s in &self.plan.servers {
-                    pins.push(AppPin { role: "active", owner: format!("server {}", s.name), pin: s.active.pin });
-                    if let Some(st) = &s.standby {
-                        pins.push(AppPin { role: "standby", owner: format!("server {}", s.name), pin: st.pin });
-                    }
-                }
-            }
-        }
-        pins
-    }
-
-    /// The certificates apps trust as anchors (DER): both roots of a CA site, or every
-    /// server certificate (active and standby) of a self-signed site.
-    pub fn anchors(&self) -> Result<Vec<Vec<u8>>> {
-        let mut paths = Vec::new();
-        match self.plan.authority.mode {
-            AuthorityMode::Ca => {
-                paths.extend(
-                    self.plan
-                        .authority
-                        .active
-                        .iter()
-                        .chain(&self.plan.authority.standby)
-                        .filter_map(|s| s.cert.clone()),
-                );
-            }
-            AuthorityMode::SelfSigned => {
-                for s in &self.plan.servers {
-                    paths.extend(s.active.cert.clone());
-                    paths.extend(s.standby.as_ref().and_then(|st| st.cert.clone()));
-                }
-            }
-        }
-        let mut anchors = Vec::new();
-        for rel in paths {
-            let path = self.path(&rel);
-            let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-            anchors.extend(crate::input::read_certificates(&path.display().to_string(), &bytes)?);
-        }
-        Ok(anchors)
+    /// The site's trust as apps see it: anchors, and for every address the pins that may
+    /// appear for it. Reads the anchor files, checking each against the plan.
+    pub fn trust(&self) -> Result<crate::trust::SiteTrust> {
+        crate::trust::SiteTrust::of_site(self)
     }
 
     /// Opens the site's ledger.

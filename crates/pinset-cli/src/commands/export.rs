@@ -1,19 +1,16 @@
 //! `pinset export`: pinning configuration for a client platform, or for all of them.
 
-use std::io::Write as _;
-use std::process::ExitCode;
-
 use anyhow::anyhow;
 use pinset::Site;
-use pinset::export::{self, ExportFile, Model, Options, Target, Warning};
+use pinset::export::{self, ExportFile, Options, Target, Warning};
 
 use crate::cli::ExportArgs;
-use crate::output;
+use crate::output::{self, ExitStatus};
 
 /// Writes the export to `--out`, or a one-file target to stdout; warnings go to stderr.
-pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
     let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
-    let model = Model::from_site(&site)?;
+    let model = site.trust()?;
     let options = Options { system_trust: args.system_trust };
     let (files, warnings, what) = if args.target == "all" {
         let (files, warnings) = export::export_all(&model, &options);
@@ -36,12 +33,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             _ => return Err(anyhow!(needs_out(&what, &files))),
         },
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn warn(warnings: &[Warning]) {
     let text: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    output::message(&text);
 }
 
 fn emit_bytes(file: &ExportFile) -> anyhow::Result<()> {

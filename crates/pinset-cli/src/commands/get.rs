@@ -1,32 +1,39 @@
 //! `pinset get`: an HTTP/1.1 request over TLS that the `PinnedVerifier` must accept first.
 
 use std::io::{Read as _, Write as _};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use pinset_tls::probe::{self, Target};
+use pinset::Target;
+use pinset_tls::probe;
 use pinset_tls::verifier::{Verified, VerifyError};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::cli::GetArgs;
-use crate::commands::verify::{EXIT_INVALID, build_verifier, describe_pins};
-use crate::output;
+use crate::client_trust::{ClientTrust, TrustFlags};
+use crate::output::{self, ExitStatus};
+use crate::verdict::{describe_pins, refused_text};
 
 /// Largest response pinset keeps in memory: 256 MiB. A status page or API answer is far
 /// smaller; anything larger is refused rather than exhausting a small device's memory.
 const MAX_RESPONSE: u64 = 256 << 20;
 
 /// Makes the request and prints the body (or the report of a refused server).
-pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
-    let target = Target::parse(&args.url)?;
-    let verifier = build_verifier(args.site.site.as_deref(), &args.cas, &args.pins)?;
+pub fn run(args: GetArgs) -> anyhow::Result<ExitStatus> {
+    let target = Target::parse(&args.url, None)?;
+    let trust = ClientTrust::from_flags(&TrustFlags {
+        site: args.site.site.as_deref(),
+        cas: &args.cas,
+        pins: &args.pins,
+        crls: &[],
+    })?;
+    let (verifier, outcome) = trust.verifier.clone().for_connection();
     let builder = rustls::ClientConfig::builder_with_provider(pinset_tls::provider())
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(verifier.clone());
+        .with_custom_certificate_verifier(verifier);
     let mut config = match client_identity(&args)? {
         Some((chain, key)) => {
             builder.with_client_auth_cert(chain, key).context("client certificate and key do not fit")?
@@ -38,7 +45,7 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
 
     let timeout = Duration::from_secs(args.timeout.max(1));
     let (mut sock, _) = probe::connect(&target, timeout)?;
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), target.server_name()?)?;
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), probe::server_name(&target.host)?)?;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut sock) {
             let tls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
@@ -51,7 +58,7 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
             return Err(anyhow!(e).context(format!("{}: TLS handshake failed", target.authority())));
         }
     }
-    let verified = verifier.last_result().and_then(Result::ok);
+    let verified = outcome.get().and_then(|r| r.as_ref().ok()).cloned();
     let tls = serde_json::json!({
         "version": conn.protocol_version().map(|v| format!("{v:?}").replace('_', ".")),
         "cipher": conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())),
@@ -105,6 +112,7 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         output::emit_json(&serde_json::json!({
             "url": args.url,
+            "trust": trust.source,
             "tls": tls,
             "chain": verified.as_ref().map(|v| &v.chain),
             "verdict": verdict_json(verified.as_ref()),
@@ -113,8 +121,11 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
             "body": if args.output.is_some() { None } else { Some(String::from_utf8_lossy(&response.body)) },
         }))?;
     } else {
+        if !trust.pins_given {
+            output::warn("no pin was checked: the anchors given with --ca alone decided (add --pin to pin a key)");
+        }
         if let Some(v) = &verified {
-            eprintln!("pinset: {} verified; pins {}", target.authority(), describe_pins(&v.pins));
+            output::message(&format!("pinset: {} verified; pins {}\n", target.authority(), describe_pins(&v.pins)));
         }
         if args.output.is_none() {
             let mut out = std::io::stdout().lock();
@@ -125,7 +136,7 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn verdict_json(v: Option<&Verified>) -> serde_json::Value {
@@ -136,7 +147,7 @@ fn verdict_json(v: Option<&Verified>) -> serde_json::Value {
 }
 
 /// A server the verifier refused: the report, exit 1.
-fn refused(args: &GetArgs, report: &VerifyError) -> anyhow::Result<ExitCode> {
+fn refused(args: &GetArgs, report: &VerifyError) -> anyhow::Result<ExitStatus> {
     if args.json {
         output::emit_json(&serde_json::json!({
             "url": args.url,
@@ -145,9 +156,9 @@ fn refused(args: &GetArgs, report: &VerifyError) -> anyhow::Result<ExitCode> {
             "expected_pins": report.expected_pins,
         }))?;
     } else {
-        eprint!("refused: {report}");
+        output::message(&format!("refused: {}", refused_text(report)));
     }
-    Ok(ExitCode::from(EXIT_INVALID))
+    Ok(ExitStatus::Failed)
 }
 
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);

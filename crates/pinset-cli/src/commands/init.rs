@@ -1,16 +1,14 @@
 //! `pinset init`: create a site.
 
-use std::process::ExitCode;
-
 use pinset::plan::{AuthorityMode, PinTarget};
 use pinset::site::{InitOptions, Site};
 
 use crate::cli::{InitArgs, PinTargetArg};
-use crate::commands::issue::{server_request, site_report, warn_about_platform_rules};
-use crate::output;
+use crate::issuing::{SiteReport, server_request, warn_about_platform_rules};
+use crate::output::{self, ExitStatus};
 
 /// Creates the site and prints what was made and the pins apps should carry.
-pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
     let dir = match args.dir.as_deref().or(args.site.as_deref()) {
         Some(dir) => dir.to_path_buf(),
         None => output::site_dir(None),
@@ -27,7 +25,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
     };
     let site = Site::init(&dir, opts)?;
     warn_about_platform_rules(&site, &args.server_name);
-    let report = site_report(&site);
+    let report = SiteReport::of(&site, &site.trust()?);
     if args.json {
         output::emit_json(&report)?;
     } else {
@@ -39,9 +37,13 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
             PinTarget::Ca => "apps pin the CA keys",
             PinTarget::Leaf => "apps pin the server keys",
         };
-        let mut text = format!("Created site {:?} in {} ({mode}; {pins})\n\n", site.plan.name, dir.display());
+        let mut text = format!(
+            "Created site {:?} in {} ({mode}; {pins})\n\n",
+            site.plan.name,
+            output::untrusted(&dir.display().to_string())
+        );
         text.push_str(&report.to_text());
         output::emit(&text)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

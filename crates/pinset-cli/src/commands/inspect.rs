@@ -1,16 +1,14 @@
 //! `pinset inspect`: a readable summary of a certificate or chain.
 
-use std::process::ExitCode;
-
 use pinset::cert::{self, CertSummary};
 use pinset::lint::{self, Finding, Platform};
 use time::OffsetDateTime;
 
 use crate::cli::InspectArgs;
-use crate::output;
+use crate::output::{self, ExitStatus};
 
 /// Prints the summary of every certificate in the input.
-pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let bytes = output::read_input(&args.file)?;
     let label = if args.file == "-" { "(stdin)" } else { args.file.as_str() };
     let certs = pinset::input::read_certificates(label, &bytes)?;
@@ -29,7 +27,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         let with_findings: Vec<Inspected<'_>> =
             summaries.iter().enumerate().map(|(i, summary)| Inspected { summary, findings: of(i) }).collect();
         output::emit_json(&with_findings)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let n = summaries.len();
     let text: Vec<String> = summaries
@@ -43,7 +41,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     output::emit(&text.join("\n"))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Whether a certificate is a CA's rather than a server's: cA=TRUE, and neither a DNS or IP

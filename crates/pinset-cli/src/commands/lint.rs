@@ -2,14 +2,12 @@
 //! per platform, then each finding with its rule, platforms, value and source.
 
 use std::io::Write as _;
-use std::process::ExitCode;
 
 use pinset::lint::{self, Finding, Host, Platform, Verdict};
 use time::OffsetDateTime;
 
 use crate::cli::{LintArgs, LintPlatformArg};
-use crate::commands::verify::EXIT_INVALID;
-use crate::output;
+use crate::output::{self, ExitStatus};
 
 /// What `pinset lint --json` prints.
 #[derive(serde::Serialize)]
@@ -31,7 +29,7 @@ struct PlatformVerdict {
 }
 
 /// Lints a certificate (or chain) for the platforms asked; exit 1 when one of them rejects it.
-pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: LintArgs) -> anyhow::Result<ExitStatus> {
     let host = args.name.as_deref().map(Host::parse).transpose()?;
     let platforms = platforms(&args.platforms);
     let bytes = output::read_input(&args.cert)?;
@@ -68,7 +66,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(if rejected { ExitCode::from(EXIT_INVALID) } else { ExitCode::SUCCESS })
+    Ok(if rejected { ExitStatus::Failed } else { ExitStatus::Success })
 }
 
 /// The platforms asked for, in report order, each once; none means all.

@@ -1,19 +1,20 @@
-//! `pinset pin`: pins of files, or the pins apps should carry for the site.
+//! `pinset pin`: pins of files and live servers, or the pins apps should carry for the site.
 
-use std::process::ExitCode;
-
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use pinset::input::{self, ObjectKind};
-use pinset::{PinFormat, Site};
-use pinset_tls::probe::{self, Presented, Target};
+use pinset::{PinFormat, Site, Target};
+use pinset_tls::probe::{self, Presented};
 use zeroize::Zeroizing;
 
 use crate::cli::{FormatArg, PinArgs};
-use crate::commands::verify::{EXIT_INVALID, build_verifier, describe_pins};
-use crate::output;
+use crate::client_trust::{ClientTrust, TrustFlags};
+use crate::output::{self, ExitStatus, untrusted};
+use crate::verdict::{VerdictJson, describe_pins, refused_text};
 
-/// One line of `pinset pin --json`.
+/// One object of `pinset pin --json`.
 #[derive(serde::Serialize)]
 struct PinRecord {
     source: String,
@@ -33,37 +34,48 @@ struct LiveInfo {
     not_before: String,
     not_after: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    site: Option<serde_json::Value>,
+    site: Option<VerdictJson>,
+}
+
+/// What was made of the inputs.
+struct Collected {
+    records: Vec<PinRecord>,
+    text: String,
+    /// Live chains checked against a site and refused.
+    refused: usize,
+    /// Live servers that could not be reached.
+    unreachable: usize,
 }
 
 /// Prints pins.
-pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PinArgs) -> anyhow::Result<ExitStatus> {
     let format = if args.json { FormatArg::Json } else { args.format };
     if args.inputs.is_empty() {
         return site_pins(&args, format);
     }
-    let mut records = Vec::new();
-    let mut text = String::new();
+    let mut out = Collected { records: Vec::new(), text: String::new(), refused: 0, unreachable: 0 };
     let mut password_file = args.password_file.clone();
-    let mut all_valid = true;
-    let mut unreachable = 0usize;
-    let mut fetched = fetch_live(&args);
+    let mut fetched = fetch_live(&args)?;
+    // A site named with --site must open (a mistyped folder is an error, not a silent
+    // skip of the check); one found in $PINSET_SITE or the current folder is optional.
+    let site_dir = output::site_dir(args.site.site.as_deref());
+    let site = if !fetched.is_empty() && (args.site.site.is_some() || site_dir.join(pinset::plan::PLAN_FILE).exists()) {
+        Some(ClientTrust::from_flags(&TrustFlags { site: args.site.site.as_deref(), cas: &[], pins: &[], crls: &[] })?)
+    } else {
+        None
+    };
     for (i, name) in args.inputs.iter().enumerate() {
         if let Some((target, presented)) = fetched.remove(&i) {
             match presented {
-                Ok(p) => all_valid &= live(&args, &target, p, format, &mut records, &mut text)?,
+                Ok(p) => live(&args, site.as_ref(), &target, p, format, &mut out)?,
                 // One server down must not hide the pins of the others: say so, go on,
                 // and exit 2 at the end.
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    unreachable += 1;
+                    output::message(&format!("error: {}\n", untrusted(&e.to_string())));
+                    out.unreachable += 1;
                 }
             }
             continue;
-        }
-        // An https:// URL that is not a live target failed to parse: say why, not "no such file".
-        if name.starts_with("https://") && !std::path::Path::new(name).exists() {
-            Target::parse(name)?;
         }
         let bytes = output::read_input(name)?;
         let label = if name == "-" { "(stdin)" } else { name.as_str() };
@@ -81,7 +93,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             let pin = object.pin();
             let cert_sha256 = object.cert_sha256().map(|c| c.to_colon_hex());
             if format == FormatArg::Json {
-                records.push(PinRecord {
+                out.records.push(PinRecord {
                     source: object.source.clone(),
                     kind: object.kind,
                     description: object.description.clone(),
@@ -91,50 +103,63 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
                 });
                 continue;
             }
-            let what = format!("{}  {}: {}", object.source, object.kind.describe(), object.description);
+            let what = format!(
+                "{}  {}: {}",
+                untrusted(&object.source),
+                object.kind.describe(),
+                untrusted(&object.description)
+            );
             if args.cert_sha256 {
                 match cert_sha256 {
-                    Some(fp) => text.push_str(&format!("cert-sha256:{fp}  {what}\n")),
-                    None => eprintln!(
-                        "note: {} is a {}; only certificates have a certificate fingerprint",
-                        object.source,
+                    Some(fp) => out.text.push_str(&format!("cert-sha256:{fp}  {what}\n")),
+                    None => output::note(&format!(
+                        "{} is a {}; only certificates have a certificate fingerprint",
+                        untrusted(&object.source),
                         object.kind.describe()
-                    ),
+                    )),
                 }
             } else {
-                text.push_str(&format!("{}  {what}\n", pin.format(pin_format(format))));
+                out.text.push_str(&format!("{}  {what}\n", pin.format(pin_format(format))));
             }
         }
     }
     if format == FormatArg::Json {
-        output::emit_json(&records)?;
+        output::emit_json(&out.records)?;
     } else {
-        output::emit(&text)?;
+        output::emit(&out.text)?;
+    }
+    if out.unreachable > 0 {
+        anyhow::bail!("{} of the servers given could not be reached (see above)", out.unreachable);
     }
     // A live chain refused by a site named with --site is a verification failure.
-    if unreachable > 0 {
-        anyhow::bail!("{unreachable} of the servers given could not be reached (see above)");
+    if out.refused > 0 && args.site.site.is_some() {
+        return Ok(ExitStatus::Failed);
     }
-    if !all_valid && args.site.site.is_some() {
-        return Ok(ExitCode::from(EXIT_INVALID));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-fn site_pins(args: &PinArgs, format: FormatArg) -> anyhow::Result<ExitCode> {
+fn site_pins(args: &PinArgs, format: FormatArg) -> anyhow::Result<ExitStatus> {
     if args.cert_sha256 {
         anyhow::bail!("--cert-sha256 needs input files: apps pin keys, and the site's pins are key pins");
     }
-    let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
-    let pins = site.app_pins();
+    let trust = Site::open(&output::site_dir(args.site.site.as_deref()))?.trust()?;
+    let pins = trust.app_pins();
     if format == FormatArg::Json {
         output::emit_json(&pins)?;
     } else {
         let text: String =
             pins.iter().map(|p| format!("{}  {} {}\n", p.pin.format(pin_format(format)), p.role, p.owner)).collect();
         output::emit(&text)?;
+        if let Some(day) = trust.pins_expire_after {
+            let today = time::OffsetDateTime::now_utc().date();
+            if trust.pins_expired_on(today) {
+                output::warn(&format!("these pins expired after {day}: apps no longer enforce them, only the anchors"));
+            } else {
+                output::note(&format!("apps enforce these pins up to and including {day} (UTC)"));
+            }
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn pin_format(f: FormatArg) -> PinFormat {
@@ -151,13 +176,18 @@ fn pin_format(f: FormatArg) -> PinFormat {
 /// for a fleet, few enough threads for a small device.
 const LIVE_WORKERS: usize = 32;
 
-type Fetched = std::collections::HashMap<usize, (Target, Result<Presented, probe::ProbeError>)>;
+type Fetched = HashMap<usize, (Target, Result<Presented, probe::ProbeError>)>;
 
 /// Fetches the chains of every live target among the inputs, concurrently, keyed by the
-/// input's position so output keeps the order given.
-fn fetch_live(args: &PinArgs) -> Fetched {
-    let targets: Vec<(usize, Target)> =
-        args.inputs.iter().enumerate().filter_map(|(i, name)| live_target(name).map(|t| (i, t))).collect();
+/// input's position so output keeps the order given. A malformed address is an error
+/// naming it, before anything is fetched.
+fn fetch_live(args: &PinArgs) -> anyhow::Result<Fetched> {
+    let mut targets: Vec<(usize, Target)> = Vec::new();
+    for (i, name) in args.inputs.iter().enumerate() {
+        if let Some(t) = live_target(name)? {
+            targets.push((i, t));
+        }
+    }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Fetched::new());
@@ -175,57 +205,52 @@ fn fetch_live(args: &PinArgs) -> Fetched {
             });
         }
     });
-    results.into_inner().unwrap_or_default()
+    Ok(results.into_inner().unwrap_or_default())
 }
 
-/// An input that is not a file but names a server: `https://…`, `host:port`, `[v6]:port`.
-fn live_target(name: &str) -> Option<Target> {
-    if name == "-" || std::path::Path::new(name).exists() {
-        return None;
+/// An input that is not a file but names a server: a URL, `host:port`, `[v6]…`, or an
+/// IPv6 address (port 443). A name that is neither a file nor parses as an address is an
+/// error about the address when it looks like one, so `127.0.0.1:65536` is not "no such
+/// file".
+fn live_target(name: &str) -> anyhow::Result<Option<Target>> {
+    if name == "-" || Path::new(name).exists() {
+        return Ok(None);
     }
-    if name.starts_with("https://") || name.contains(':') { Target::parse(name).ok() } else { None }
+    if name.contains("://") || name.contains(':') || name.starts_with('[') {
+        return Ok(Some(Target::parse(name, Some(443))?));
+    }
+    Ok(None)
 }
 
 /// Pins of the chain a live server presented, trusted or not, and whether it validates
-/// against the site (when there is one). Returns false when the chain was checked against the site and refused.
+/// against the site (when there is one).
 fn live(
     args: &PinArgs,
+    site: Option<&ClientTrust>,
     target: &Target,
     presented: Presented,
     format: FormatArg,
-    records: &mut Vec<PinRecord>,
-    text: &mut String,
-) -> anyhow::Result<bool> {
+    out: &mut Collected,
+) -> anyhow::Result<()> {
     let source = target.authority();
     let now = time::OffsetDateTime::now_utc();
-    let site_dir = output::site_dir(args.site.site.as_deref());
-    // A site named with --site must open (a mistyped folder is an error, not a silent
-    // skip of the check); one found in $PINSET_SITE or the current folder is optional.
-    let verdict = if args.site.site.is_some() || site_dir.join(pinset::plan::PLAN_FILE).exists() {
-        let verifier = build_verifier(args.site.site.as_deref(), &[], &[])?;
-        let name = target.server_name()?;
+    let verdict = if let Some(trust) = site {
+        let name = probe::server_name(&target.host)?;
         let (leaf, rest) =
             presented.chain.split_first().ok_or_else(|| anyhow::anyhow!("{source}: the server sent no certificate"))?;
-        let unix = rustls::pki_types::UnixTime::now();
-        Some(match verifier.verify(leaf, rest, &name, unix) {
-            Ok(v) => (
-                format!("{source}: validates against the site; pins {}", describe_pins(&v.pins)),
-                serde_json::json!({"valid": true, "pins": v.pins}),
-            ),
-            Err(e) => (
-                format!("{source}: does NOT validate against the site: {e}"),
-                serde_json::json!({"valid": false, "kind": e.kind, "detail": e.detail}),
-            ),
-        })
+        Some(trust.verifier.verify_chain(leaf, rest, &name, rustls::pki_types::UnixTime::now()))
     } else {
         None
     };
+    if matches!(verdict, Some(Err(_))) {
+        out.refused += 1;
+    }
     let date = |t: time::OffsetDateTime| t.date().to_string();
     for (i, der) in presented.chain.iter().enumerate() {
         let s = pinset::cert::summarize(&source, der, now)?;
         let position = if i == 0 { "leaf".to_string() } else { format!("chain[{i}]") };
         if format == FormatArg::Json {
-            records.push(PinRecord {
+            out.records.push(PinRecord {
                 source: format!("{source}#{}", i + 1),
                 kind: ObjectKind::Certificate,
                 description: s.subject.clone(),
@@ -235,7 +260,11 @@ fn live(
                     position: i,
                     not_before: date(s.not_before),
                     not_after: date(s.not_after),
-                    site: if i == 0 { verdict.as_ref().map(|v| v.1.clone()) } else { None },
+                    site: if i == 0 {
+                        verdict.as_ref().map(|v| VerdictJson::of(&target.host.to_string(), v.as_ref()))
+                    } else {
+                        None
+                    },
                 }),
             });
             continue;
@@ -246,24 +275,30 @@ fn live(
             s.spki_sha256.format(pin_format(format))
         };
         let expired = if s.days_left < 0 { ", EXPIRED" } else { "" };
-        text.push_str(&format!(
+        out.text.push_str(&format!(
             "{value}  {source}#{} ({position})  certificate: {} (valid {} to {}{expired})\n",
             i + 1,
-            s.subject,
+            untrusted(&s.subject),
             date(s.not_before),
             date(s.not_after)
         ));
     }
     if format != FormatArg::Json {
-        eprintln!(
-            "{source}: {} {} {}",
+        output::message(&format!(
+            "{source}: {} {} {}\n",
             presented.protocol,
             presented.cipher,
-            presented.alpn.as_deref().unwrap_or("(no ALPN)")
-        );
-        if let Some((line, _)) = &verdict {
-            eprint!("{line}{}", if line.ends_with('\n') { "" } else { "\n" });
+            presented.alpn.as_deref().map(untrusted).unwrap_or("(no ALPN)".into())
+        ));
+        match &verdict {
+            Some(Ok(v)) => {
+                output::message(&format!("{source}: validates against the site; pins {}\n", describe_pins(&v.pins)))
+            }
+            Some(Err(e)) => {
+                output::message(&format!("{source}: does NOT validate against the site: {}", refused_text(e)))
+            }
+            None => {}
         }
     }
-    Ok(verdict.is_none_or(|(_, v)| v["valid"] == true))
+    Ok(())
 }

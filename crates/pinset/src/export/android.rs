@@ -4,12 +4,12 @@
 
 use std::net::IpAddr;
 
-use super::{Export, ExportFile, Model, Options, PinEntry, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, TrustPin, text};
 
 /// Where the configuration goes in an Android project (relative to `app/src/main/`).
 const CONFIG_PATH: &str = "res/xml/network_security_config.xml";
 
-pub(crate) fn render(model: &Model, options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
     let mut export = Export::new(Target::Android);
     let raw_names = unique_names(model.anchors.iter().map(|a| raw_name(model, &a.stem)).collect());
     let anchors: Vec<(String, &super::Anchor)> = raw_names.into_iter().zip(&model.anchors).collect();
@@ -28,7 +28,7 @@ pub(crate) fn render(model: &Model, options: &Options) -> Export {
     if let Some(day) = &stop {
         head.push(format!(
             "The pin-set expires on {day} (device local time), the day after the plan's last day {}:",
-            model.pins_expire_after.as_deref().unwrap_or_default()
+            model.pins_expire_after.map(|d| d.to_string()).unwrap_or_default()
         ));
         head.push("from then on the anchors alone apply.".to_string());
     }
@@ -151,7 +151,7 @@ fn domain_config(
 
 /// The resource name of an anchor: `pinset_<site>_<stem>`, `[a-z0-9_]` and starting with a
 /// letter, as Android resource names must.
-fn raw_name(model: &Model, stem: &str) -> String {
+fn raw_name(model: &SiteTrust, stem: &str) -> String {
     format!("pinset_{}_{}", model.ident(), super::ident(stem))
 }
 
@@ -194,15 +194,15 @@ pub(super) struct PinnedName {
     /// The servers answering on them.
     pub servers: Vec<String>,
     /// The pins apps carry for them, each once, in plan order.
-    pub pins: Vec<PinEntry>,
+    pub pins: Vec<TrustPin>,
 }
 
 /// Every address of the site as a [`PinnedName`], in plan order.
-pub(super) fn pinned_names(model: &Model) -> Vec<PinnedName> {
+pub(super) fn pinned_names(model: &SiteTrust) -> Vec<PinnedName> {
     let mut out: Vec<PinnedName> = Vec::new();
     for server in &model.servers {
         for host in &server.hosts {
-            let lower = host.name.to_ascii_lowercase();
+            let lower = host.to_string();
             let (key, subdomains) = match lower.strip_prefix("*.") {
                 Some(parent) => (parent.to_string(), true),
                 None => (lower.clone(), false),
@@ -213,7 +213,7 @@ pub(super) fn pinned_names(model: &Model) -> Vec<PinnedName> {
                     out.push(PinnedName {
                         key,
                         subdomains: false,
-                        ip: host.ip,
+                        ip: host.ip(),
                         names: Vec::new(),
                         servers: Vec::new(),
                         pins: Vec::new(),
@@ -223,8 +223,8 @@ pub(super) fn pinned_names(model: &Model) -> Vec<PinnedName> {
                 }
             };
             entry.subdomains |= subdomains;
-            if !entry.names.contains(&host.name) {
-                entry.names.push(host.name.clone());
+            if !entry.names.contains(&lower) {
+                entry.names.push(lower.clone());
             }
             if !entry.servers.contains(&server.name) {
                 entry.servers.push(server.name.clone());
@@ -242,15 +242,10 @@ pub(super) fn pinned_names(model: &Model) -> Vec<PinnedName> {
 /// The day pins stop being enforced (`YYYY-MM-DD`): the day after the plan's last day, as
 /// Android's `expiration`, TrustKit's `TSKExpirationDate` and react-native's
 /// `expirationDate` name it. `None` when pins do not expire.
-pub(super) fn pins_stop_day(model: &Model) -> Option<String> {
-    let last = model.pins_expire_after.as_deref()?;
-    // The plan was checked when it was read, so the date parses; should it not, pins stop a
-    // day early rather than never.
-    let next = crate::plan::parse_date(last).ok().and_then(|d| d.next_day());
-    Some(match next {
-        Some(d) => format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
-        None => last.to_string(),
-    })
+pub(super) fn pins_stop_day(model: &SiteTrust) -> Option<String> {
+    let last = model.pins_expire_after?;
+    // The last representable day has no next one: pins then stop a day early, never late.
+    Some(last.next_day().unwrap_or(last).to_string())
 }
 
 /// `s` escaped for XML text and attribute values.

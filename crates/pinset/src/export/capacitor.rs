@@ -3,10 +3,10 @@
 //! (with `CapacitorHttp` enabled, the requests the plugin pins).
 
 use super::cordova::{ca_only_message, cer_files, whole_certificate_message};
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Capacitor);
     let certs = cer_files(model);
     let paths: Vec<String> = certs.iter().map(|(file, _)| format!("certificates/{file}")).collect();

@@ -11,12 +11,12 @@
 //! so an impostor could send the genuine CA certificate after its own leaf and match a CA
 //! pin.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
 const FILE: &str = "pinset-chromium";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Chromium);
     export.files.push(
         ExportFile::text(
@@ -51,7 +51,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn script(model: &Model) -> String {
+fn script(model: &SiteTrust) -> String {
     let pins = model.leaf_pins();
     let list = text::b64(&pins).join(",");
     let profile = format!("${{XDG_CONFIG_HOME:-$HOME/.config}}/pinset-chromium-{}", model.ident());
@@ -60,7 +60,7 @@ fn script(model: &Model) -> String {
     let mut lines: Vec<String> =
         vec![String::new(), format!("Starts Chromium for the servers of site \"{}\":", model.site)];
     lines.extend(model.servers.iter().map(|s| {
-        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(ToString::to_string).collect();
         format!("  {}: {}", s.name, hosts.join(", "))
     }));
     lines.extend([

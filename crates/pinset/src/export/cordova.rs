@@ -3,10 +3,10 @@
 
 use super::android::{file_part, unique_names};
 use super::ios::anchor_kind;
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Cordova);
     let certs = cer_files(model);
     for (file, anchor) in &certs {
@@ -81,7 +81,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
          request. Only requests made with `cordova.plugin.http` are pinned, and all of them (the mode is global).\n"
         .to_string();
 
-    let ips: Vec<&str> = model.hosts().filter(|h| h.is_ip()).map(|h| h.name.as_str()).collect();
+    let ips: Vec<String> = model.hosts().filter(|(h, _)| h.is_ip()).map(|(h, _)| h.to_string()).collect();
     let ip_note = if ips.is_empty() {
         String::new()
     } else {
@@ -111,7 +111,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 
 /// The `.cer` file name of each anchor: `pinset-<site>-<stem>.cer`, each distinct (the
 /// plugins load every file by its name alone).
-pub(super) fn cer_files(model: &Model) -> Vec<(String, &super::Anchor)> {
+pub(super) fn cer_files(model: &SiteTrust) -> Vec<(String, &super::Anchor)> {
     let bases = unique_names(
         model.anchors.iter().map(|a| format!("pinset-{}-{}", file_part(&model.site), file_part(&a.stem))).collect(),
     );
@@ -119,7 +119,7 @@ pub(super) fn cer_files(model: &Model) -> Vec<(String, &super::Anchor)> {
 }
 
 /// The `whole-certificate-pin` warning for a self-signed site (cordova and capacitor).
-pub(super) fn whole_certificate_message(model: &Model) -> String {
+pub(super) fn whole_certificate_message(model: &SiteTrust) -> String {
     let stems: Vec<&str> = model.anchors.iter().map(|a| a.stem.as_str()).collect();
     format!(
         "this plugin trusts whole certificates, and the anchors of this self-signed site are the server \
@@ -131,7 +131,7 @@ pub(super) fn whole_certificate_message(model: &Model) -> String {
 
 /// The warning for a CA site whose plan pins server keys (cordova and capacitor): the plugin
 /// can only restrict trust to the CA certificates.
-pub(super) fn ca_only_message(model: &Model) -> String {
+pub(super) fn ca_only_message(model: &SiteTrust) -> String {
     format!(
         "the plan pins each server's own key, but this plugin only restricts trust to certificates: pinset ships \
          the site's {}, so any server certificate that CA issues is accepted, not only the pinned keys",

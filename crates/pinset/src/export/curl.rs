@@ -6,7 +6,7 @@
 //! curl's `--pinnedpubkey` compares the leaf's key only (PLATFORMS.md), so the script carries
 //! each server's own keys even when the plan pins the CA; a `curl-leaf-only` warning says so.
 
-use super::{Export, ExportFile, Model, Options, ServerModel, Target, text};
+use super::{Export, ExportFile, Options, ServerTrust, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
 /// The script's file name.
@@ -21,7 +21,7 @@ const ANCHORS_FILE: &str = "pinset-anchors.pem";
 /// connects directly, the servers being on the local network.
 const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*'";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Curl);
     export.files.push(
         ExportFile::text(
@@ -59,21 +59,21 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 }
 
 /// The first address of `server` as it goes in a URL.
-fn host_of(server: &ServerModel) -> String {
+fn host_of(server: &ServerTrust) -> String {
     server.hosts.first().map_or_else(|| "192.0.2.1".to_string(), |h| h.url_host())
 }
 
 /// The `--pinnedpubkey` value for `server`: its own keys, `sha256//` each, `;`-joined.
-fn pinned_pubkey(server: &ServerModel) -> String {
+fn pinned_pubkey(server: &ServerTrust) -> String {
     server.leaf_pins.iter().map(|p| format!("sha256//{}", p.pin.to_base64())).collect::<Vec<_>>().join(";")
 }
 
 /// The curl command the script runs for `server`, without the wrapper.
-fn plain_command(server: &ServerModel, url_host: &str, anchors: &str) -> String {
+fn plain_command(server: &ServerTrust, url_host: &str, anchors: &str) -> String {
     format!("curl -q --cacert {anchors} {TRUST_OPTIONS} --pinnedpubkey '{}' https://{url_host}/", pinned_pubkey(server))
 }
 
-fn script(model: &Model) -> String {
+fn script(model: &SiteTrust) -> String {
     let site = text::comment_safe(&model.site);
     let mut out = String::from("#!/bin/sh\n");
     out.push_str(&text::comment("# ", &text::provenance(model, "curl")));
@@ -96,7 +96,10 @@ fn script(model: &Model) -> String {
     lines.push(String::new());
     match &model.pins_expire_after {
         Some(day) => lines.extend([
-            format!("Pins are enforced up to and including {} (UTC); after that day only the", text::comment_safe(day)),
+            format!(
+                "Pins are enforced up to and including {} (UTC); after that day only the",
+                text::comment_safe(&day.to_string())
+            ),
             "anchors are, so a script that is never updated keeps working across a key rotation.".into(),
         ]),
         None => lines.push("The pins do not expire.".into()),
@@ -108,7 +111,7 @@ fn script(model: &Model) -> String {
         "--noproxy '*' connects directly):".into(),
     ]);
     for s in &model.servers {
-        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.name.as_str()).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(ToString::to_string).collect();
         lines.push(format!("  server {} ({}):", s.name, hosts.join(", ")));
         lines.push(format!("    curl -q --cacert {ANCHORS_FILE} {TRUST_OPTIONS} \\"));
         lines.push(format!("      --pinnedpubkey '{}' \\", pinned_pubkey(s)));
@@ -124,7 +127,7 @@ fn script(model: &Model) -> String {
     if let Some(day) = &model.pins_expire_after {
         // YYYYMMDD, so the shell compares numbers; a malformed date (the plan loader refuses
         // one) leaves the pins in force.
-        let digits: String = day.chars().filter(char::is_ascii_digit).collect();
+        let digits: String = day.to_string().chars().filter(char::is_ascii_digit).collect();
         let number = if digits.len() == 8 { digits } else { "99991231".to_string() };
         out.push_str(&format!(
             "# Last day (UTC, YYYYMMDD) the pins are enforced; after it only the anchors are.\n\
@@ -138,7 +141,7 @@ fn script(model: &Model) -> String {
          server_for() {\n",
     );
     for s in &model.servers {
-        let hosts: Vec<String> = s.hosts.iter().map(|h| sh_quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| sh_quote(&h.to_string())).collect();
         out.push_str(&format!("    if names \"$1\" {}; then\n", hosts.join(" ")));
         out.push_str(&format!("        server={}\n", sh_quote(&s.name)));
         for (i, p) in s.leaf_pins.iter().enumerate() {
@@ -149,7 +152,7 @@ fn script(model: &Model) -> String {
         out.push_str("        return 0\n    fi\n");
     }
     out.push_str("    return 1\n}\n\n");
-    let addresses: Vec<&str> = model.hosts().map(|h| h.name.as_str()).collect();
+    let addresses: Vec<String> = model.hosts().map(|(h, _)| h.to_string()).collect();
     out.push_str(&format!(
         "# Every address of the site, for messages.\naddresses={}\n",
         sh_quote(&addresses.join(", "))

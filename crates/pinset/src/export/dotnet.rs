@@ -3,11 +3,11 @@
 //! (`X509ChainTrustMode.CustomRootTrust`), and then requires a pinned key in that validated
 //! chain, hashed from `PublicKey.ExportSubjectPublicKeyInfo()` (.NET 6 and later).
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 const FILE: &str = "PinsetPinning.cs";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Dotnet);
     export.files.push(ExportFile::text(
         FILE,
@@ -28,7 +28,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn class(model: &Model) -> String {
+fn class(model: &SiteTrust) -> String {
     let mut out = text::comment("// ", &text::provenance(model, "dotnet"));
     out.push_str(&format!(
         "//\n\
@@ -64,7 +64,7 @@ fn class(model: &Model) -> String {
         out.push_str(&format!("        \"{}\",\n", base64_der(&a.der)));
     }
     out.push_str("    };\n\n");
-    let expiry = match model.pins_expire_after.as_deref().and_then(ymd) {
+    let expiry = match model.pins_expire_after.map(|d| (d.year(), u8::from(d.month()), d.day())) {
         Some((y, m, d)) => format!("new DateTime({y}, {m}, {d}, 0, 0, 0, DateTimeKind.Utc)"),
         None => "null".to_string(),
     };
@@ -83,7 +83,7 @@ fn class(model: &Model) -> String {
          \x20   private static readonly Server[] Servers =\n    {\n",
     );
     for s in &model.servers {
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         out.push_str(&format!(
             "        new Server(\n            {},\n            new[] {{ {} }},\n            new[]\n            {{\n",
             text::quote(&s.name),
@@ -104,11 +104,6 @@ fn base64_der(der: &[u8]) -> String {
 }
 
 /// `YYYY-MM-DD` as numbers without leading zeros, for `new DateTime(…)`.
-fn ymd(day: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = day.splitn(3, '-').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??, parts.next()??))
-}
-
 const USINGS: &str = r#"
 #nullable enable
 

@@ -3,12 +3,12 @@
 //! time, before a request is sent. dart:io exposes only the server's own certificate (as
 //! DER), so the SPKI is cut out of it by a small DER walk and hashed with `package:crypto`.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
 const FILE: &str = "pinset_pinning.dart";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Flutter);
     export.files.push(ExportFile::text(
         FILE,
@@ -36,7 +36,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn library(model: &Model) -> String {
+fn library(model: &SiteTrust) -> String {
     let mut out = text::comment("// ", &text::provenance(model, "flutter"));
     out.push_str(&format!(
         "//\n\
@@ -78,7 +78,7 @@ fn library(model: &Model) -> String {
         if leaf == "true" { "True" } else { "False" }
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => text::quote(day),
+        Some(day) => text::quote(&day.to_string()),
         None => "null".to_string(),
     };
     out.push_str(&format!(
@@ -93,7 +93,7 @@ fn library(model: &Model) -> String {
     );
     for s in &model.servers {
         out.push_str(&format!("  _Server(\n    {},\n", text::quote(&s.name)));
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         let line = format!("    [{}],", hosts.join(", "));
         // Within `dart format`'s 80 columns, else one address a line as it would write them.
         if line.len() <= 80 {

@@ -11,7 +11,7 @@
 //! A `go.mod` (no dependencies) and `cmd/pinset-get` make the folder a module that builds and
 //! runs as it is: `go run ./cmd/pinset-get URL`.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The package's file name.
 const FILE: &str = "pinsetpin.go";
@@ -23,7 +23,7 @@ const ANCHORS_FILE: &str = "pinset-anchors.pem";
 /// developer renames it, or copies the package into a module of their own).
 const MODULE: &str = "example.com/pinsetpin";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Go);
     export.files.push(ExportFile::text(
         FILE,
@@ -63,7 +63,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn package(model: &Model) -> String {
+fn package(model: &SiteTrust) -> String {
     let host = model.example_host();
     let mut out = text::comment("// ", &text::provenance(model, "go"));
     out.push_str(GENERATED);
@@ -77,7 +77,7 @@ fn package(model: &Model) -> String {
          var anchorsPEM []byte\n"
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => text::quote(day),
+        Some(day) => text::quote(&day.to_string()),
         None => "\"\"".to_string(),
     };
     out.push_str(&format!(
@@ -94,7 +94,7 @@ fn package(model: &Model) -> String {
     );
     for s in &model.servers {
         out.push_str(&format!("\t{{\n\t\tname:  {},\n\t\thosts: []string{{", text::quote(&s.name)));
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         out.push_str(&hosts.join(", "));
         out.push_str("},\n\t\tpins: []string{\n");
         out.push_str(&text::pin_list(&s.pins, "\t\t\t", " ", "//"));
@@ -105,7 +105,7 @@ fn package(model: &Model) -> String {
     out
 }
 
-fn command(model: &Model) -> String {
+fn command(model: &SiteTrust) -> String {
     let mut out = text::comment("// ", &text::provenance(model, "go"));
     out.push_str(GENERATED);
     out.push_str(&COMMAND.replace("{module}", MODULE));

@@ -1,10 +1,10 @@
 //! The `README.md` that `export all` writes at the top of its folder: the site's pins and
 //! anchors, then each target's files, where they go, and what its platform cannot do.
 
-use super::{Export, ExportFile, Model};
+use super::{Export, ExportFile, SiteTrust};
 use crate::plan::{AuthorityMode, PinTarget};
 
-pub(crate) fn render(model: &Model, exports: &[Export]) -> ExportFile {
+pub(crate) fn render(model: &SiteTrust, exports: &[Export]) -> ExportFile {
     let mut md = format!("# Pinning configuration for site \"{}\"\n\n", model.site);
     md.push_str(
         "Written by `pinset export all`. Every file here is generated from the site plan: do not edit\n\
@@ -28,8 +28,8 @@ pub(crate) fn render(model: &Model, exports: &[Export]) -> ExportFile {
         None => md.push_str("- Pins do not expire (the plan sets no `pin_expiration`).\n"),
     }
     md.push_str("\n## Addresses\n\n| address | server |\n|---|---|\n");
-    for h in model.hosts() {
-        md.push_str(&format!("| `{}` | {} |\n", h.name, h.server));
+    for (h, server) in model.hosts() {
+        md.push_str(&format!("| `{h}` | {} |\n", server.name));
     }
     md.push_str("\n## Pins (SPKI SHA-256, base64)\n\n| pin | key |\n|---|---|\n");
     for p in model.app_pins() {

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::android::{PinnedName, comment_text, pinned_names, xml_comment, xml_escape};
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
 /// The DER SubjectPublicKeyInfo header of each key type the Swift code can pin: everything
@@ -85,7 +85,7 @@ pub(super) const SPKI_HEADERS: [SpkiHeader; 5] = [
     },
 ];
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Ios);
     let names = pinned_names(model);
     export.files.push(ExportFile::text(
@@ -146,7 +146,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 }
 
 /// What the device must trust: the CA, or (self-signed) each server certificate.
-pub(super) fn anchor_kind(model: &Model) -> &'static str {
+pub(super) fn anchor_kind(model: &SiteTrust) -> &'static str {
     match model.mode {
         crate::plan::AuthorityMode::Ca => "private CA roots (active and standby)",
         crate::plan::AuthorityMode::SelfSigned => "self-signed server certificates (active and standby)",
@@ -154,7 +154,7 @@ pub(super) fn anchor_kind(model: &Model) -> &'static str {
 }
 
 /// `Info-ATS.plist`: the `NSAppTransportSecurity` dictionary.
-fn ats_plist(model: &Model, names: &[PinnedName]) -> String {
+fn ats_plist(model: &SiteTrust, names: &[PinnedName]) -> String {
     let mut ats: Vec<PlistEntry> = Vec::new();
     if names.iter().any(|n| n.ip.is_some()) {
         ats.push(PlistEntry::new(
@@ -219,7 +219,7 @@ fn ats_plist(model: &Model, names: &[PinnedName]) -> String {
 }
 
 /// `PinsetTrust.swift`.
-fn swift(model: &Model) -> String {
+fn swift(model: &SiteTrust) -> String {
     let mut s = text::comment("// ", &text::provenance(model, "ios"));
     s.push_str(&text::comment(
         "// ",
@@ -276,7 +276,9 @@ fn swift(model: &Model) -> String {
     s.push_str("    /// The last day (UTC, YYYY-MM-DD) pins are enforced; after it the anchors alone apply.\n");
     s.push_str("    /// nil: pins never expire.\n");
     match &model.pins_expire_after {
-        Some(day) => s.push_str(&format!("    static let pinsLastDay: String? = {}\n\n", text::quote(day))),
+        Some(day) => {
+            s.push_str(&format!("    static let pinsLastDay: String? = {}\n\n", text::quote(&day.to_string())))
+        }
         None => s.push_str("    static let pinsLastDay: String? = nil\n\n"),
     }
 
@@ -302,11 +304,11 @@ fn swift(model: &Model) -> String {
 
 /// Each address as the Swift table keys it (the plan's spelling, lower case; a repeated
 /// address merged), with its servers and pins.
-fn swift_hosts(model: &Model) -> Vec<(String, Vec<String>, Vec<super::PinEntry>)> {
-    let mut out: Vec<(String, Vec<String>, Vec<super::PinEntry>)> = Vec::new();
+fn swift_hosts(model: &SiteTrust) -> Vec<(String, Vec<String>, Vec<super::TrustPin>)> {
+    let mut out: Vec<(String, Vec<String>, Vec<super::TrustPin>)> = Vec::new();
     for server in &model.servers {
         for host in &server.hosts {
-            let key = host.name.to_ascii_lowercase();
+            let key = host.to_string();
             let i = match out.iter().position(|(k, _, _)| *k == key) {
                 Some(i) => i,
                 None => {

@@ -5,14 +5,14 @@
 //! the anchor, and requires a pin of the server dialled in it, until the pins expire. The
 //! anchors are `pinset-anchors.pem`, read from the classpath or a path.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The anchors' file name, and the classpath resource the class reads (`/` + this).
 const ANCHORS_FILE: &str = "pinset-anchors.pem";
 
 const FILE: &str = "PinsetPinning.java";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Java);
     export.files.push(ExportFile::text(
         FILE,
@@ -43,7 +43,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn class(model: &Model) -> String {
+fn class(model: &SiteTrust) -> String {
     let provenance: Vec<String> = text::provenance(model, "java").iter().map(|l| text::comment_safe(l)).collect();
     let mut out = text::comment("// ", &provenance);
     let host = model.example_host();
@@ -90,7 +90,7 @@ fn class(model: &Model) -> String {
         resource = text::quote(&format!("/{ANCHORS_FILE}")),
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => format!("LocalDate.parse({})", text::quote(day)),
+        Some(day) => format!("LocalDate.parse({})", text::quote(&day.to_string())),
         None => "null".to_string(),
     };
     out.push_str(&format!(
@@ -109,7 +109,7 @@ fn class(model: &Model) -> String {
          \x20   private static final Server[] SERVERS = {\n",
     );
     for s in &model.servers {
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         out.push_str(&format!(
             "        // server {}\n        new Server(\n            new String[] {{{}}},\n            new String[] {{\n",
             text::comment_safe(&s.name),

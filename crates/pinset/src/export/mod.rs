@@ -6,13 +6,10 @@
 //! (no dates, no random names, a fixed order), so they can live in version control and a
 //! diff shows exactly what a rotation changed.
 
-use std::net::IpAddr;
 use std::path::{Component, Path};
 
 use crate::error::{Error, Result};
-use crate::pin::Pin;
-use crate::plan::{AuthorityMode, KeySlot, PinTarget};
-use crate::site::Site;
+pub use crate::trust::{Anchor, ServerTrust, SiteTrust, TrustPin};
 
 mod android;
 mod capacitor;
@@ -156,215 +153,6 @@ pub struct Options {
     pub system_trust: bool,
 }
 
-/// An address clients dial, as it is written in configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Host {
-    /// The address: IPv4 dotted, IPv6 compressed lower case without brackets, or a
-    /// lower-case DNS name (perhaps `*.` wildcard).
-    pub name: String,
-    /// The IP address, when this is one.
-    pub ip: Option<IpAddr>,
-    /// The server identity answering on it.
-    pub server: String,
-}
-
-impl Host {
-    /// True for an IP address.
-    pub fn is_ip(&self) -> bool {
-        self.ip.is_some()
-    }
-
-    /// The host as it goes in a URL: IPv6 in brackets.
-    pub fn url_host(&self) -> String {
-        match self.ip {
-            Some(IpAddr::V6(v6)) => format!("[{v6}]"),
-            _ => self.name.clone(),
-        }
-    }
-}
-
-/// One pin apps carry, and whose key it is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PinEntry {
-    /// The pin.
-    pub pin: Pin,
-    /// `active` or `standby`.
-    pub role: &'static str,
-    /// Whose key: `authority` or `server NAME`.
-    pub owner: String,
-}
-
-/// A certificate apps trust as an anchor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Anchor {
-    /// Short name for file names: `ca`, `ca-standby`, `SERVER`, `SERVER-standby`.
-    pub stem: String,
-    /// `active` or `standby`.
-    pub role: &'static str,
-    /// Subject, for comments.
-    pub subject: String,
-    /// The certificate, DER.
-    pub der: Vec<u8>,
-    /// The certificate, PEM.
-    pub pem: String,
-    /// The pin of its key.
-    pub pin: Pin,
-}
-
-/// A server identity and what apps check for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServerModel {
-    /// Name of the identity.
-    pub name: String,
-    /// Its addresses: IPs first, then DNS names, in plan order.
-    pub hosts: Vec<Host>,
-    /// The pins apps carry for it: the authority's (pin = "ca") or its own (pin = "leaf").
-    pub pins: Vec<PinEntry>,
-    /// Its own keys (active, then standby when it has one), for platforms that can only
-    /// check the leaf.
-    pub leaf_pins: Vec<PinEntry>,
-}
-
-/// Everything an export needs from a site, read once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Model {
-    /// The site's name.
-    pub site: String,
-    /// What apps pin.
-    pub pin_target: PinTarget,
-    /// How the site is anchored.
-    pub mode: AuthorityMode,
-    /// Last day pins are enforced (`YYYY-MM-DD`, UTC), if the plan sets one.
-    pub pins_expire_after: Option<String>,
-    /// The server identities.
-    pub servers: Vec<ServerModel>,
-    /// The anchors, active before standby.
-    pub anchors: Vec<Anchor>,
-}
-
-impl Model {
-    /// Reads the plan and the anchor certificates of `site`.
-    pub fn from_site(site: &Site) -> Result<Model> {
-        let plan = &site.plan;
-        let authority_pins = || -> Vec<PinEntry> {
-            [("active", &plan.authority.active), ("standby", &plan.authority.standby)]
-                .into_iter()
-                .filter_map(|(role, slot)| {
-                    slot.as_ref().map(|s| PinEntry { pin: s.pin, role, owner: "authority".into() })
-                })
-                .collect()
-        };
-        let mut servers = Vec::new();
-        for s in &plan.servers {
-            let owner = format!("server {}", s.name);
-            let mut leaf_pins = vec![PinEntry { pin: s.active.pin, role: "active", owner: owner.clone() }];
-            leaf_pins.extend(s.standby.iter().map(|st| PinEntry {
-                pin: st.pin,
-                role: "standby",
-                owner: owner.clone(),
-            }));
-            let pins = match plan.pin {
-                PinTarget::Ca => authority_pins(),
-                PinTarget::Leaf => leaf_pins.clone(),
-            };
-            let hosts = s
-                .ips
-                .iter()
-                .map(|ip| Host { name: ip.to_string(), ip: Some(*ip), server: s.name.clone() })
-                .chain(s.dns.iter().map(|d| Host { name: d.clone(), ip: None, server: s.name.clone() }))
-                .collect();
-            servers.push(ServerModel { name: s.name.clone(), hosts, pins, leaf_pins });
-        }
-        let mut slots: Vec<(String, &'static str, &KeySlot)> = Vec::new();
-        match plan.authority.mode {
-            AuthorityMode::Ca => {
-                slots.extend(plan.authority.active.iter().map(|s| ("ca".to_string(), "active", s)));
-                slots.extend(plan.authority.standby.iter().map(|s| ("ca-standby".to_string(), "standby", s)));
-            }
-            AuthorityMode::SelfSigned => {
-                for s in &plan.servers {
-                    slots.push((s.name.clone(), "active", &s.active));
-                    slots.extend(s.standby.iter().map(|st| (format!("{}-standby", s.name), "standby", st)));
-                }
-            }
-        }
-        let mut anchors = Vec::new();
-        for (stem, role, slot) in slots {
-            let Some(rel) = &slot.cert else { continue };
-            let path = site.path(rel);
-            let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-            let label = path.display().to_string();
-            let der = crate::input::read_certificates(&label, &bytes)?.into_iter().next().ok_or_else(|| {
-                Error::bad_input(&label, "holds no certificate", Some("restore it from a backup of the site"))
-            })?;
-            let parsed = crate::cert::parse(&label, &der)?;
-            let subject = crate::cert::name_to_string(parsed.subject());
-            let pin = Pin::of_spki(parsed.tbs_certificate.subject_pki.raw);
-            if pin != slot.pin {
-                return Err(Error::bad_input(
-                    &label,
-                    format!("holds a key whose pin {pin} is not the plan's {}", slot.pin),
-                    Some("the plan and pki/ disagree; restore both from the same backup"),
-                ));
-            }
-            let pem = pem::encode_config(
-                &pem::Pem::new("CERTIFICATE", der.clone()),
-                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-            );
-            anchors.push(Anchor { stem, role, subject, der, pem, pin });
-        }
-        Ok(Model {
-            site: plan.name.clone(),
-            pin_target: plan.pin,
-            mode: plan.authority.mode,
-            pins_expire_after: plan.pin_expiration.clone(),
-            servers,
-            anchors,
-        })
-    }
-
-    /// An address of the site for examples in comments: the first server's first, IPv6 in
-    /// brackets (`192.0.2.1`, a documentation address, for a site without servers).
-    pub fn example_host(&self) -> String {
-        self.hosts().next().map_or_else(|| "192.0.2.1".to_string(), Host::url_host)
-    }
-
-    /// Every address of every server, in plan order.
-    pub fn hosts(&self) -> impl Iterator<Item = &Host> {
-        self.servers.iter().flat_map(|s| s.hosts.iter())
-    }
-
-    /// The pins apps carry, each once, in plan order (active before standby).
-    pub fn app_pins(&self) -> Vec<PinEntry> {
-        dedup(self.servers.iter().flat_map(|s| s.pins.iter()))
-    }
-
-    /// Every server's own keys, each once: what leaf-only platforms (curl, Chromium) check.
-    pub fn leaf_pins(&self) -> Vec<PinEntry> {
-        dedup(self.servers.iter().flat_map(|s| s.leaf_pins.iter()))
-    }
-
-    /// The anchors as one PEM bundle, active first.
-    pub fn anchors_pem(&self) -> String {
-        self.anchors.iter().map(|a| a.pem.as_str()).collect()
-    }
-
-    /// The site name as an identifier fragment: lower case, `[a-z0-9_]`.
-    pub fn ident(&self) -> String {
-        ident(&self.site)
-    }
-}
-
-fn dedup<'a>(pins: impl Iterator<Item = &'a PinEntry>) -> Vec<PinEntry> {
-    let mut out: Vec<PinEntry> = Vec::new();
-    for p in pins {
-        if !out.iter().any(|o| o.pin == p.pin) {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
 /// `s` as a lower-case identifier fragment: every character outside `[a-z0-9]` becomes `_`.
 pub fn ident(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
@@ -445,7 +233,7 @@ impl Export {
 }
 
 /// Writes the configuration of `target` for the site described by `model`.
-pub fn export(model: &Model, target: Target, options: &Options) -> Export {
+pub fn export(model: &SiteTrust, target: Target, options: &Options) -> Export {
     let export = match target {
         Target::Android => android::render(model, options),
         Target::Ios => ios::render(model, options),
@@ -471,7 +259,7 @@ pub fn export(model: &Model, target: Target, options: &Options) -> Export {
 
 /// Every target, each in its own folder, and a `README.md` index explaining each file and
 /// where it goes.
-pub fn export_all(model: &Model, options: &Options) -> (Vec<ExportFile>, Vec<Warning>) {
+pub fn export_all(model: &SiteTrust, options: &Options) -> (Vec<ExportFile>, Vec<Warning>) {
     let exports: Vec<Export> = Target::ALL.iter().map(|t| export(model, *t, options)).collect();
     let mut files = vec![index::render(model, &exports)];
     let mut warnings = Vec::new();
@@ -483,7 +271,7 @@ pub fn export_all(model: &Model, options: &Options) -> (Vec<ExportFile>, Vec<War
 }
 
 /// Warnings every target shares: the rotation rules of PLATFORMS.md.
-fn common_warnings(model: &Model, target: Target) -> Vec<Warning> {
+fn common_warnings(model: &SiteTrust, target: Target) -> Vec<Warning> {
     let mut out = Vec::new();
     for s in &model.servers {
         let pins = match target {
@@ -542,11 +330,11 @@ pub fn write_files(out: &Path, files: &[ExportFile]) -> Result<Vec<std::path::Pa
 
 /// Helpers the renderers share for writing code and configuration text.
 pub(crate) mod text {
-    use super::{Model, PinEntry};
+    use super::{SiteTrust, TrustPin};
 
     /// The first lines every generated file carries (without comment markers): where it
     /// came from and how to refresh it.
-    pub fn provenance(model: &Model, target: &str) -> [String; 2] {
+    pub fn provenance(model: &SiteTrust, target: &str) -> [String; 2] {
         [
             format!(
                 "Written by `pinset export {target}` for site \"{}\". Do not edit by hand:",
@@ -560,7 +348,7 @@ pub(crate) mod text {
     /// and a line per anchor, then the PEM bundle, active first. Every reader pinset exports
     /// for (OpenSSL's, so curl's and Python's; Node's; Go's `AppendCertsFromPEM`;
     /// rustls-pki-types') skips text before the first `-----BEGIN`.
-    pub fn anchors_pem_file(model: &Model, target: &str) -> String {
+    pub fn anchors_pem_file(model: &SiteTrust, target: &str) -> String {
         let mut out = comment("# ", &provenance(model, target));
         out.push_str("#\n");
         for a in &model.anchors {
@@ -600,7 +388,7 @@ pub(crate) mod text {
     }
 
     /// The pins as bare base64.
-    pub fn b64(pins: &[PinEntry]) -> Vec<String> {
+    pub fn b64(pins: &[TrustPin]) -> Vec<String> {
         pins.iter().map(|p| p.pin.to_base64()).collect()
     }
 
@@ -623,21 +411,21 @@ pub(crate) mod text {
 
     /// The pins as quoted base64 literals, one a line: `{indent}"b64",{gap}{marker} ROLE key of OWNER`,
     /// for the pin tables of the code targets (`marker` is the language's line comment).
-    pub fn pin_list(pins: &[PinEntry], indent: &str, gap: &str, marker: &str) -> String {
+    pub fn pin_list(pins: &[TrustPin], indent: &str, gap: &str, marker: &str) -> String {
         pins.iter()
             .map(|p| {
                 format!(
                     "{indent}{},{gap}{marker} {} key of {}\n",
                     quote(&p.pin.to_base64()),
                     p.role,
-                    comment_safe(&p.owner)
+                    comment_safe(&p.owner.to_string())
                 )
             })
             .collect()
     }
 
     /// A one-line description of a pin for a comment: `b64  (active authority key)`.
-    pub fn describe(p: &PinEntry) -> String {
+    pub fn describe(p: &TrustPin) -> String {
         format!("{} ({} key of {})", p.pin.to_base64(), p.role, p.owner)
     }
 }

@@ -6,7 +6,7 @@
 //! `crypto.X509Certificate`, never `cert.pubkey`, which holds a bare EC point for EC keys
 //! (PLATFORMS.md). `node pinset-pinning.js URL` fetches a URL with it.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The module's file name.
 const FILE: &str = "pinset-pinning.js";
@@ -14,7 +14,7 @@ const FILE: &str = "pinset-pinning.js";
 /// The anchors' file name; the module reads it from its own folder.
 const ANCHORS_FILE: &str = "pinset-anchors.pem";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Node);
     export.files.push(ExportFile::text(
         FILE,
@@ -42,7 +42,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn module(model: &Model) -> String {
+fn module(model: &SiteTrust) -> String {
     let host = model.example_host();
     let mut out = text::comment("// ", &text::provenance(model, "node"));
     out.push_str(&MODULE_DOC.replace("{site}", &text::quote(&model.site)).replace("{host}", &host));
@@ -54,7 +54,7 @@ fn module(model: &Model) -> String {
         text::quote(ANCHORS_FILE)
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => text::quote(day),
+        Some(day) => text::quote(&day.to_string()),
         None => "null".to_string(),
     };
     out.push_str(&format!(
@@ -73,7 +73,7 @@ fn module(model: &Model) -> String {
     );
     for s in &model.servers {
         out.push_str(&format!("  {{\n    name: {},\n    hosts: [", text::quote(&s.name)));
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         out.push_str(&hosts.join(", "));
         out.push_str("],\n    pins: [\n");
         out.push_str(&text::pin_list(&s.pins, "      ", " ", "//"));

@@ -10,12 +10,12 @@
 
 use std::net::IpAddr;
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The anchors' file name, and the classpath resource the code reads (`/` + this).
 const ANCHORS_FILE: &str = "pinset-anchors.pem";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Okhttp);
     export.files.push(ExportFile::text(
         "PinsetPinning.kt",
@@ -48,7 +48,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
          built: after the plan's last day a client built then no longer checks them.\n"
     );
     let v6: Vec<String> =
-        model.hosts().filter(|h| matches!(h.ip, Some(IpAddr::V6(_)))).map(|h| h.name.clone()).collect();
+        model.hosts().filter(|(h, _)| matches!(h.ip(), Some(IpAddr::V6(_)))).map(|(h, _)| h.to_string()).collect();
     if !v6.is_empty() {
         export.warn(
             "okhttp-ipv6-name",
@@ -66,23 +66,22 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
 
 /// A host as a CertificatePinner pattern: IPv6 in brackets (OkHttp 3 reads a pattern as the
 /// host of a URL and refuses a bare IPv6 address; OkHttp 4 takes both forms).
-fn pattern(host: &super::Host) -> String {
+fn pattern(host: &crate::address::Host) -> String {
     host.url_host()
 }
 
 /// The first instant the pins are no longer enforced, in milliseconds since 1970 (UTC): the
 /// midnight after the plan's last day. `None` when the plan sets no last day, or one that
 /// is not a date (the plan loader refuses those).
-fn expire_at_millis(model: &Model) -> Option<(i64, String)> {
-    let last = model.pins_expire_after.as_deref()?;
-    let next = crate::plan::parse_date(last).ok()?.next_day()?;
+fn expire_at_millis(model: &SiteTrust) -> Option<(i64, String)> {
+    let next = model.pins_expire_after?.next_day()?;
     let millis = next.midnight().assume_utc().unix_timestamp().checked_mul(1000)?;
     Some((millis, format!("{:04}-{:02}-{:02}T00:00:00Z", next.year(), u8::from(next.month()), next.day())))
 }
 
 /// The header comment both files share: provenance, what the client does, `usage` (an
 /// example, `{host}` standing for the site's first address), and the other file's name.
-fn header(model: &Model, other: &str, usage: &[&str]) -> String {
+fn header(model: &SiteTrust, other: &str, usage: &[&str]) -> String {
     let mut lines: Vec<String> = text::provenance(model, "okhttp").to_vec();
     let host = model.example_host();
     lines.extend([
@@ -108,7 +107,7 @@ fn header(model: &Model, other: &str, usage: &[&str]) -> String {
 }
 
 /// The anchors, for a doc comment: one line each, ` * ` prefixed.
-fn anchors_doc(model: &Model, indent: &str) -> String {
+fn anchors_doc(model: &SiteTrust, indent: &str) -> String {
     let mut out = String::new();
     for a in &model.anchors {
         out.push_str(&format!(
@@ -122,14 +121,14 @@ fn anchors_doc(model: &Model, indent: &str) -> String {
 }
 
 /// The constant holding the end of the pins, with its doc comment, in `kotlin` or Java.
-fn expiry_constant(model: &Model, kotlin: bool) -> String {
+fn expiry_constant(model: &SiteTrust, kotlin: bool) -> String {
     let decl = if kotlin {
         "const val PINS_EXPIRE_AT_MILLIS: Long ="
     } else {
         "public static final long PINS_EXPIRE_AT_MILLIS ="
     };
     let end = if kotlin { "" } else { ";" };
-    match (expire_at_millis(model), model.pins_expire_after.as_deref()) {
+    match (expire_at_millis(model), model.pins_expire_after) {
         (Some((millis, instant)), Some(last)) => format!(
             "    /**\n\
              \x20    * When the pins stop being enforced, in milliseconds since 1970: {instant}, the\n\
@@ -140,7 +139,7 @@ fn expiry_constant(model: &Model, kotlin: bool) -> String {
         ),
         (_, last) => {
             let why = match last {
-                Some(last) => format!("the plan's last day {} is not a date", text::comment_safe(&text::quote(last))),
+                Some(last) => format!("the plan's last day {last} is the last day there is"),
                 None => "the plan sets no pin_expiration".to_string(),
             };
             format!(
@@ -154,7 +153,7 @@ fn expiry_constant(model: &Model, kotlin: bool) -> String {
 }
 
 /// The servers, as `Server(hosts, pins)` entries in `kotlin` or Java.
-fn servers(model: &Model, kotlin: bool) -> String {
+fn servers(model: &SiteTrust, kotlin: bool) -> String {
     let entries: Vec<String> = model
         .servers
         .iter()
@@ -195,7 +194,7 @@ fn servers(model: &Model, kotlin: bool) -> String {
     if kotlin { format!("{}\n", entries.join(",\n")) } else { entries.concat() }
 }
 
-fn kotlin(model: &Model) -> String {
+fn kotlin(model: &SiteTrust) -> String {
     let mut out = header(
         model,
         "PinsetPinning.java",
@@ -231,7 +230,7 @@ fn kotlin(model: &Model) -> String {
     out
 }
 
-fn java(model: &Model) -> String {
+fn java(model: &SiteTrust) -> String {
     let mut out = header(
         model,
         "PinsetPinning.kt",

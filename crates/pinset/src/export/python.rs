@@ -6,7 +6,7 @@
 //! `urlopen`, `connect` and an `http.client` connection class use it, and
 //! `python3 pinset_pinning.py URL` fetches a URL with it.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The module's file name.
 const FILE: &str = "pinset_pinning.py";
@@ -14,7 +14,7 @@ const FILE: &str = "pinset_pinning.py";
 /// The anchors' file name; the module reads it from its own folder.
 const ANCHORS_FILE: &str = "pinset-anchors.pem";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Python);
     export.files.push(ExportFile::text(
         FILE,
@@ -43,7 +43,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn module(model: &Model) -> String {
+fn module(model: &SiteTrust) -> String {
     let host = model.example_host();
     let mut out = text::comment("# ", &text::provenance(model, "python"));
     out.push_str(&MODULE_DOC.replace("{site}", &text::quote(&model.site)).replace("{host}", &host));
@@ -55,7 +55,7 @@ fn module(model: &Model) -> String {
         text::quote(ANCHORS_FILE)
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => text::quote(day),
+        Some(day) => text::quote(&day.to_string()),
         None => "None".to_string(),
     };
     out.push_str(&format!(
@@ -71,7 +71,7 @@ fn module(model: &Model) -> String {
     for s in &model.servers {
         out.push_str(&format!("    {{\n        \"name\": {},\n        \"hosts\": (\n", text::quote(&s.name)));
         for h in &s.hosts {
-            out.push_str(&format!("            {},\n", text::quote(&h.name)));
+            out.push_str(&format!("            {},\n", text::quote(&h.to_string())));
         }
         out.push_str("        ),\n        \"pins\": (\n");
         out.push_str(&text::pin_list(&s.pins, "            ", "  ", "#"));

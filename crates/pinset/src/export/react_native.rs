@@ -6,9 +6,9 @@
 use super::android::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::anchor_kind;
 use super::trustkit::{Refusal, refusal, refused};
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::ReactNative);
     let names = pinned_names(model);
     let stop = pins_stop_day(model);

@@ -2,12 +2,12 @@
 //! `PinnedVerifier`, one verifier per server so each address is held to its own pins, and
 //! the anchors as a PEM file the module includes at build time.
 
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// The anchors' file name; the module includes it with `include_bytes!`.
 const ANCHORS_FILE: &str = "pinset-anchors.pem";
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Rust);
     export.files.push(ExportFile::text(
         "pinset_pinning.rs",
@@ -32,7 +32,7 @@ pub(crate) fn render(model: &Model, _options: &Options) -> Export {
     export
 }
 
-fn module(model: &Model) -> String {
+fn module(model: &SiteTrust) -> String {
     let mut out = text::comment("// ", &text::provenance(model, "rust"));
     out.push('\n');
     out.push_str(&format!(
@@ -52,7 +52,7 @@ fn module(model: &Model) -> String {
         text::quote(ANCHORS_FILE)
     ));
     let expiry = match &model.pins_expire_after {
-        Some(day) => format!("Some({})", text::quote(day)),
+        Some(day) => format!("Some({})", text::quote(&day.to_string())),
         None => "None".to_string(),
     };
     out.push_str(&format!(
@@ -68,7 +68,7 @@ fn module(model: &Model) -> String {
     );
     for s in &model.servers {
         out.push_str(&format!("    // server {}\n    Server {{\n        hosts: &[", s.name));
-        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.name)).collect();
+        let hosts: Vec<String> = s.hosts.iter().map(|h| text::quote(&h.to_string())).collect();
         out.push_str(&hosts.join(", "));
         out.push_str("],\n        pins: &[\n");
         out.push_str(&text::pin_list(&s.pins, "            ", " ", "//"));

@@ -4,7 +4,7 @@
 
 use super::android::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::{Plist, PlistEntry, anchor_kind, plist_document};
-use super::{Export, ExportFile, Model, Options, Target, text};
+use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// Top-level labels meant for local networks (RFC 2606, RFC 6761, RFC 6762, ICANN's
 /// `.internal`, common router defaults) that are not on the Public Suffix List. TrustKit
@@ -57,7 +57,7 @@ pub(super) fn refused(names: &[PinnedName], why: Refusal) -> Vec<&str> {
     names.iter().filter(|n| refusal(n) == Some(why)).flat_map(|n| n.names.iter().map(String::as_str)).collect()
 }
 
-pub(crate) fn render(model: &Model, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Trustkit);
     let names = pinned_names(model);
     let stop = pins_stop_day(model);
@@ -206,10 +206,10 @@ mod tests {
     use super::*;
 
     fn name(key: &str, pins: usize) -> PinnedName {
-        let pin = |i: u8| super::super::PinEntry {
+        let pin = |i: u8| super::super::TrustPin {
             pin: crate::pin::Pin::of_spki(&[i]),
-            role: "active",
-            owner: "authority".into(),
+            role: crate::trust::Role::Active,
+            owner: crate::trust::Owner::Authority,
         };
         PinnedName {
             key: key.into(),
