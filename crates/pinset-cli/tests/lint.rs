@@ -1,9 +1,12 @@
 //! `pinset lint` against real certificates: made by openssl the ways people make them by
-//! hand (SHA-1, RSA-1024, no EKU, CN only, an IP as a DNS name, 900 days, CA:TRUE …), by
-//! rcgen for dates openssl 3.0 cannot set, and by pinset itself. Each test checks the rule,
-//! the platforms it applies to with their severity, the source, and the exit code; then the
-//! JSON shape, `--for`, `--name`, bad input (exit 2), and the same findings in `pinset issue`
-//! and `pinset inspect`. No network traffic: certificates only name addresses.
+//! hand (SHA-1, RSA-1024, no EKU, CN only, an IP as a DNS name, 900 days, CA:TRUE …), with
+//! what clients cannot parse or use (secp256k1, brainpool, P-192, DSA, X25519, an unknown
+//! critical extension, version 9), by rcgen for dates openssl 3.0 cannot set, and by pinset
+//! itself. Each test checks the rule, the platforms it applies to with their severity, the
+//! source, and the exit code, and for what clients cannot use, that the library's
+//! `lint::support` (which the verifier shares) names it; then the JSON shape, `--for`,
+//! `--name`, bad input (exit 2), and the same findings in `pinset issue` and `pinset inspect`.
+//! No network traffic: certificates only name addresses.
 
 mod common;
 
@@ -11,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{assert_contains, assert_exit, init_site, openssl_ok, pinset, s, stderr, stdout};
+use pinset::lint::support::{self, What};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -65,18 +69,39 @@ impl Pki {
         self.dir.join(name)
     }
 
-    /// A new key: `ec` (P-256) or `rsa1024`.
+    /// A new key: `ec` (P-256), `rsa1024`, `dsa` (2048 bits), `x25519`, or `curve:NAME` for an EC key
+    /// on any curve openssl knows (`curve:secp256k1`, `curve:brainpoolP256r1` …).
     fn key(&self, name: &str, kind: &str) -> PathBuf {
         let out = self.path(&format!("{name}.key"));
-        let alg: &[&str] = match kind {
-            "ec" => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-            "rsa1024" => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
-            other => panic!("unknown key kind {other}"),
-        };
-        let mut args = vec!["genpkey"];
-        args.extend_from_slice(alg);
-        args.extend(["-out", s(&out)]);
-        openssl_ok(&args);
+        let mut args = vec!["genpkey".to_string()];
+        match kind {
+            "ec" => args.extend(["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"].map(String::from)),
+            "rsa1024" => args.extend(["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"].map(String::from)),
+            "x25519" => args.extend(["-algorithm", "X25519"].map(String::from)),
+            "dsa" => {
+                let params = self.path(&format!("{name}.dsaparam"));
+                openssl_ok(&[
+                    "genpkey",
+                    "-genparam",
+                    "-algorithm",
+                    "DSA",
+                    "-pkeyopt",
+                    "dsa_paramgen_bits:2048",
+                    "-out",
+                    s(&params),
+                ]);
+                args.extend(["-paramfile".to_string(), s(&params).to_string()]);
+            }
+            other => match other.strip_prefix("curve:") {
+                Some(curve) => {
+                    args.extend(["-algorithm", "EC", "-pkeyopt"].map(String::from));
+                    args.push(format!("ec_paramgen_curve:{curve}"));
+                }
+                None => panic!("unknown key kind {other}"),
+            },
+        }
+        args.extend(["-out".to_string(), s(&out).to_string()]);
+        openssl_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         out
     }
 
@@ -105,6 +130,23 @@ impl Pki {
     /// A certificate signed by `ca` (`openssl x509 -req`), with exactly the extensions `ext`,
     /// valid and signed as `how` says.
     fn signed(&self, name: &str, key_kind: &str, subj: &str, ca: &Ca, ext: &[&str], how: How) -> PathBuf {
+        self.signed_forcing(name, key_kind, None, subj, ca, ext, how)
+    }
+
+    /// [`Pki::signed`], certifying `force_pubkey` (`openssl x509 -force_pubkey`) instead of
+    /// the key the request was made with: how a key that cannot sign a request (X25519) gets
+    /// a certificate.
+    #[allow(clippy::too_many_arguments)]
+    fn signed_forcing(
+        &self,
+        name: &str,
+        key_kind: &str,
+        force_pubkey: Option<&Path>,
+        subj: &str,
+        ca: &Ca,
+        ext: &[&str],
+        how: How,
+    ) -> PathBuf {
         let How { days, digest } = how;
         let key = self.key(name, key_kind);
         let csr = self.path(&format!("{name}.csr"));
@@ -114,7 +156,7 @@ impl Pki {
         let out = self.path(&format!("{name}.pem"));
         let days = days.to_string();
         let digest = format!("-{digest}");
-        openssl_ok(&[
+        let mut args = vec![
             "x509",
             "-req",
             "-in",
@@ -131,7 +173,11 @@ impl Pki {
             s(&extfile),
             "-out",
             s(&out),
-        ]);
+        ];
+        if let Some(k) = force_pubkey {
+            args.extend(["-force_pubkey", s(k)]);
+        }
+        openssl_ok(&args);
         out
     }
 
@@ -175,6 +221,20 @@ fn rcgen_cert(dir: &Path, name: &str, from: (i32, u8, u8), to: (i32, u8, u8)) ->
     let path = dir.join(format!("{name}.pem"));
     std::fs::write(&path, cert.pem()).expect("write the certificate");
     path
+}
+
+/// What the library's support module (the one place the verifier reads too) says of the
+/// first certificate in `file`: each item's kind and the value it names.
+fn support_items(file: &Path) -> Vec<(What, String)> {
+    let bytes = std::fs::read(file).expect("read the certificate");
+    let ders = pinset::input::read_certificates(s(file), &bytes).expect("read certificates");
+    let cert = pinset::cert::parse(s(file), &ders[0]).expect("parse the certificate");
+    support::unsupported(&cert).into_iter().map(|u| (u.what, u.detail)).collect()
+}
+
+/// `expected` as owned pairs, to compare with [`support_items`].
+fn items(expected: &[(What, &str)]) -> Vec<(What, String)> {
+    expected.iter().map(|(w, d)| (*w, d.to_string())).collect()
 }
 
 fn lint(args: &[&str]) -> Output {
@@ -389,6 +449,8 @@ fn rsa_1024_is_rejected_by_apple_and_below_baseline_elsewhere() {
     let (code, v) = lint_json(&cert, &["--name", "192.168.1.10", "--for", "java"]);
     assert_eq!(code, 0, "a warning alone exits 0: {v:#}");
     assert_verdicts(&v, &[("java", "accepts-with-warnings")]);
+    // pinset's verifier refuses it, as rustls does.
+    assert_eq!(support_items(&cert), items(&[(What::RsaKeySize { bits: 1024 }, "RSA 1024 bits")]));
 }
 
 #[test]
@@ -405,6 +467,148 @@ fn a_sha1_signature_is_rejected_except_by_java_under_a_private_ca() {
         &["HT210176", "SHA1 jdkCA"],
         &["ecdsa-with-SHA1"],
     );
+    assert_eq!(support_items(&cert), items(&[(What::Sha1Signature, "ecdsa-with-SHA1")]));
+}
+
+// ---------------------------------------------------------------------------------------
+// 2b. What clients cannot parse or use: rejected, never "accepts"
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn keys_on_secp256k1_brainpool_and_p192_are_rejected_everywhere() {
+    let pki = Pki::new();
+    for (curve, named) in [
+        ("secp256k1", "secp256k1 (1.3.132.0.10)"),
+        ("brainpoolP256r1", "brainpoolP256r1 (1.3.36.3.3.2.8.1.1.7)"),
+        ("prime192v1", "P-192 (1.2.840.10045.3.1.1)"),
+    ] {
+        let cert = pki.server(curve, &format!("curve:{curve}"), &GOOD_EXT, NORMAL);
+        let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+        assert_eq!(code, 1, "{curve}: {v:#}");
+        assert_rules(&v, &["unsupported-curve"]);
+        assert_finding(
+            &v,
+            "unsupported-curve",
+            &every("reject"),
+            &["SimplePathBuilderDelegate", "JDK-8235710", "RFC 8446"],
+            &[&format!("the key is an EC key on {named}")],
+        );
+        assert_verdicts(&v, &ALL.map(|p| (p, "rejects")));
+        assert_eq!(support_items(&cert), items(&[(What::EcCurve, named)]), "{curve}");
+    }
+    // The text report says so per platform.
+    let cert = pki.server("k1", "curve:secp256k1", &GOOD_EXT, NORMAL);
+    let out = lint(&[s(&cert), "--name", "192.168.1.10"]);
+    assert_exit(&out, 1, "secp256k1");
+    assert_contains(&stdout(&out), &["android  rejects", "chrome   rejects", "reject unsupported-curve"], "text");
+}
+
+#[test]
+fn a_dsa_key_is_rejected_by_all_but_java() {
+    let pki = Pki::new();
+    let cert = pki.server("dsa", "dsa", &GOOD_EXT, NORMAL);
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_rules(&v, &["unsupported-key"]);
+    assert_finding(
+        &v,
+        "unsupported-key",
+        &[("ios", "reject"), ("android", "reject"), ("chrome", "reject"), ("java", "warn"), ("okhttp", "reject")],
+        &["BoringSSL", "DHE_DSS"],
+        &["the key is DSA (1.2.840.10040.4.1)"],
+    );
+    assert_verdicts(
+        &v,
+        &[
+            ("ios", "rejects"),
+            ("android", "rejects"),
+            ("chrome", "rejects"),
+            ("java", "accepts-with-warnings"),
+            ("okhttp", "rejects"),
+        ],
+    );
+    assert_eq!(support_items(&cert), items(&[(What::KeyAlgorithm, "DSA (1.2.840.10040.4.1)")]));
+}
+
+#[test]
+fn an_x25519_key_is_rejected_everywhere() {
+    let pki = Pki::new();
+    let x25519 = pki.key("x", "x25519");
+    let public = pki.path("x.pub");
+    openssl_ok(&["pkey", "-in", s(&x25519), "-pubout", "-out", s(&public)]);
+    let ca = pki.ca("xca", "/CN=Lint Test CA", &[]);
+    let cert = pki.signed_forcing("xleaf", "ec", Some(&public), "/CN=192.168.1.10", &ca, &GOOD_EXT, NORMAL);
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_rules(&v, &["unsupported-key"]);
+    assert_finding(&v, "unsupported-key", &every("reject"), &["RFC 8410"], &["X25519", "cannot sign the handshake"]);
+    assert_eq!(support_items(&cert), items(&[(What::KeyAlgorithm, "X25519 (1.3.101.110)")]));
+}
+
+#[test]
+fn an_unknown_critical_extension_is_rejected_everywhere() {
+    let pki = Pki::new();
+    let cert = pki.server("crit", "ec", &ext_with(&[], &["1.2.3.4=critical,ASN1:NULL"]), NORMAL);
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_rules(&v, &["unknown-critical-extension"]);
+    assert_finding(
+        &v,
+        "unknown-critical-extension",
+        &every("reject"),
+        &["RFC 5280 §4.2", "kSecPolicyCheckCriticalExtensions", "kUnconsumedCriticalExtension"],
+        &["critical extension 1.2.3.4"],
+    );
+    assert_eq!(support_items(&cert), items(&[(What::CriticalExtension, "1.2.3.4")]));
+    // Not critical, clients ignore it.
+    let cert = pki.server("noncrit", "ec", &ext_with(&[], &["1.2.3.4=ASN1:NULL"]), NORMAL);
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(support_items(&cert), []);
+}
+
+#[test]
+fn a_version_9_certificate_is_rejected_everywhere() {
+    let pki = Pki::new();
+    let good = pki.server("v3", "ec", &GOOD_EXT, NORMAL);
+    let der = pinset::input::read_certificates("v3", &std::fs::read(&good).expect("read")).expect("der").remove(0);
+    // The version field, [0] { INTEGER 2 } (v3), made 8 (v9). The signature breaks; clients
+    // refuse the certificate before they get to it.
+    let v3: &[u8] = &[0xa0, 0x03, 0x02, 0x01, 0x02];
+    let at = der.windows(v3.len()).position(|w| w == v3).expect("a version field");
+    let mut v9 = der.clone();
+    v9[at + 4] = 8;
+    let cert = pki.path("v9.der");
+    std::fs::write(&cert, &v9).expect("write");
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_rules(&v, &["invalid-version"]);
+    assert_finding(
+        &v,
+        "invalid-version",
+        &every("reject"),
+        &["RFC 5280 §4.1.2.1", "UnsupportedCertVersion"],
+        &["the certificate is version 9"],
+    );
+    assert_eq!(support_items(&cert), items(&[(What::Version, "version 9")]));
+}
+
+#[test]
+fn a_p521_server_key_is_rejected_by_chrome_and_android() {
+    let pki = Pki::new();
+    let cert = pki.server("p521", "curve:P-521", &GOOD_EXT, NORMAL);
+    let (code, v) = lint_json(&cert, &["--name", "192.168.1.10"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_rules(&v, &["p521-server-key"]);
+    assert_finding(
+        &v,
+        "p521-server-key",
+        &[("android", "reject"), ("chrome", "reject"), ("okhttp", "reject")],
+        &["BoringSSL", "conscrypt#681"],
+        &["EC P-521"],
+    );
+    // rustls takes P-521: not an item of support, which lists what pinset's verifier refuses.
+    assert_eq!(support_items(&cert), []);
 }
 
 #[test]
@@ -785,4 +989,48 @@ fn inspect_shows_the_findings() {
     let text = stdout(&out);
     assert_eq!(text.matches("findings       none").count(), 2, "{text}");
     assert!(!text.contains("clients that ignore the CN"), "not said of the CA:\n{text}");
+}
+
+#[test]
+fn inspect_and_lint_read_the_same_findings_on_an_outsiders_self_signed_certificate() {
+    // The most common certificate made outside pinset: `openssl req -x509`, with the system's
+    // configuration (cA=TRUE), the address only in the CN.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (key, cert) = (tmp.path().join("key.pem"), tmp.path().join("cert.pem"));
+    openssl_ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        s(&key),
+        "-out",
+        s(&cert),
+        "-subj",
+        "/CN=192.168.1.10",
+    ]);
+    let out = pinset().arg("inspect").arg(&cert).arg("--json").output().expect("run pinset inspect --json");
+    assert_exit(&out, 0, "inspect --json");
+    let inspected: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(inspected[0]["basic_constraints"]["ca"], true, "the case at hand is cA=TRUE: {inspected:#}");
+    let (code, linted) = lint_json(&cert, &[]);
+    assert_eq!(code, 1, "{linted:#}");
+    assert_eq!(inspected[0]["findings"], linted["findings"], "the same findings");
+    // No SAN: every platform refuses it, whatever address it is dialled by.
+    assert_finding(&linted, "no-san-cn-only", &every("reject"), &["Chrome 58"], &["only CN=192.168.1.10"]);
+    assert_verdicts(&linted, &ALL.map(|p| (p, "rejects")));
+
+    let out = pinset().arg("inspect").arg(&cert).output().expect("run pinset inspect");
+    assert_exit(&out, 0, "inspect");
+    let text = stdout(&out);
+    assert!(!text.contains("findings       none"), "{text}");
+    assert_contains(
+        &text,
+        &[
+            "(none: clients that ignore the CN will reject it)",
+            "reject no-san-cn-only (ios, android, chrome, java, okhttp reject)",
+        ],
+        "inspect",
+    );
 }

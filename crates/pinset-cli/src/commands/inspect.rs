@@ -14,9 +14,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let certs = pinset::input::read_certificates(label, &bytes)?;
     let now = OffsetDateTime::now_utc();
     let summaries = certs.iter().map(|der| cert::summarize(label, der, now)).collect::<pinset::Result<Vec<_>>>()?;
-    // The platform rules that need no address: a server certificate (and its chain) is
-    // linted as a server's, a file that starts with a CA as CA certificates.
-    let starts_with_ca = summaries.first().is_some_and(is_authority);
+    // The findings `pinset lint` reports without an address: a server certificate (and its
+    // chain) is linted as a server's, a file that starts with a CA as CA certificates.
+    let starts_with_ca =
+        certs.first().map(|der| cert::parse(label, der).map(|c| lint::is_authority(&c))).transpose()?.unwrap_or(false);
     let findings = if starts_with_ca {
         lint::lint_authorities(label, &certs, &Platform::ALL, now)?
     } else {
@@ -42,15 +43,6 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitStatus> {
         .collect();
     output::emit(&text.join("\n"))?;
     Ok(ExitStatus::Success)
-}
-
-/// Whether a certificate is a CA's rather than a server's: cA=TRUE, and neither a DNS or IP
-/// name nor serverAuth (a self-signed server made with `openssl req -x509` is cA=TRUE too).
-fn is_authority(s: &CertSummary) -> bool {
-    let ca = s.basic_constraints.as_ref().is_some_and(|c| c.ca);
-    let names = s.sans.iter().any(|n| matches!(n, cert::San::Dns(_) | cert::San::Ip(_)));
-    let server_auth = s.extended_key_usage.iter().any(|e| e == "serverAuth");
-    ca && !names && !server_auth
 }
 
 /// One certificate in `--json`: the summary's fields, then the platform findings.
