@@ -716,12 +716,17 @@ fn unreachable_policy() -> ! {
     panic!("a verifier with pins for every address covers every address")
 }
 
-/// Why a leaf is refused before its chain is looked at: a key this provider cannot verify a
-/// handshake signature with, or a key allowed to sign certificates.
+/// Why a leaf whose chain validated is refused all the same: a key this provider cannot
+/// verify a handshake signature with (the list is `pinset::lint::support`'s, which `lint`
+/// reports from too), or a key allowed to sign certificates.
 fn leaf_refusal(der: &CertificateDer<'_>) -> Option<(FailureKind, String)> {
+    use pinset::lint::support::{What, unsupported};
     let cert = pinset::cert::parse("", der).ok()?;
-    if let Some(problem) = unsupported_key(cert.public_key()) {
-        return Some((FailureKind::UnsupportedKey, problem));
+    if let Some(u) = unsupported(&cert)
+        .into_iter()
+        .find(|u| matches!(u.what, What::RsaKeySize { .. } | What::EcCurve | What::KeyAlgorithm))
+    {
+        return Some((FailureKind::UnsupportedKey, format!("its key is {u}")));
     }
     if let Ok(Some(ku)) = cert.key_usage()
         && ku.value.key_cert_sign()
@@ -732,24 +737,6 @@ fn leaf_refusal(der: &CertificateDer<'_>) -> Option<(FailureKind, String)> {
         ));
     }
     None
-}
-
-/// What is wrong with a certificate key for a TLS handshake verified by the aws-lc-rs
-/// provider: it verifies RSA of 2048 to 8192 bits, ECDSA on P-256, P-384 and P-521, and
-/// Ed25519 (rustls `aws_lc_rs::default_provider().signature_verification_algorithms`).
-fn unsupported_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
-    let key = pinset::cert::key_info(spki);
-    let supported = match key.algorithm.as_str() {
-        "RSA" => (2048..=8192).contains(&key.bits),
-        "EC P-256" | "EC P-384" | "EC P-521" | "Ed25519" => true,
-        _ => false,
-    };
-    (!supported).then(|| {
-        format!(
-            "its key is {} (TLS clients verify RSA of 2048 to 8192 bits, ECDSA on P-256, P-384 and P-521, and Ed25519)",
-            pinset::cert::describe_spki(spki)
-        )
-    })
 }
 
 /// webpki's error in words a person reads: dates as dates, names as `IP:`/`DNS:` lists.

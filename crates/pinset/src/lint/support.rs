@@ -27,6 +27,11 @@ use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 /// CA/Browser Forum baseline.
 pub const MIN_RSA_BITS: usize = 2048;
 
+/// Largest RSA key TLS clients verify with: rustls' aws-lc-rs algorithms are
+/// `RSA_PKCS1_2048_8192_*` and `RSA_PSS_2048_8192_*`, and BoringSSL (Chrome, Android) caps
+/// RSA at 8192 bits too (`kMaxRSAModulusBits`), so a larger key fails every handshake.
+pub const MAX_RSA_BITS: usize = 8192;
+
 /// The extensions every platform processes during path validation (RFC 5280 §6.1; exactly
 /// those Chromium consumes): a critical one of these is understood, any other critical one
 /// makes clients refuse the certificate.
@@ -55,7 +60,7 @@ pub enum What {
     Version,
     /// A critical extension outside those every client processes.
     CriticalExtension,
-    /// An RSA key smaller than [`MIN_RSA_BITS`].
+    /// An RSA key smaller than [`MIN_RSA_BITS`] or larger than [`MAX_RSA_BITS`].
     RsaKeySize {
         /// The key's size.
         bits: usize,
@@ -88,7 +93,7 @@ impl fmt::Display for What {
         f.write_str(match self {
             What::Version => "an X.509 version clients cannot parse",
             What::CriticalExtension => "a critical extension clients do not process",
-            What::RsaKeySize { .. } => "an RSA key smaller than clients accept",
+            What::RsaKeySize { .. } => "an RSA key of a size clients do not accept",
             What::EcCurve => "an EC key on a curve TLS clients do not support",
             What::KeyAlgorithm => "a key TLS clients cannot use for a server",
             What::Sha1Signature => "a SHA-1 signature, which clients no longer trust",
@@ -151,7 +156,7 @@ fn key(spki: &SubjectPublicKeyInfo<'_>) -> Option<Unsupported> {
     match alg.as_str() {
         // rsaEncryption, RSASSA-PSS
         "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => match spki.parsed().map(|k| k.key_size()) {
-            Ok(bits) if bits >= MIN_RSA_BITS => None,
+            Ok(bits) if (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) => None,
             Ok(bits) if bits > 0 => unsupported(What::RsaKeySize { bits }, format!("RSA {bits} bits")),
             _ => unsupported(What::KeyAlgorithm, "an RSA key that does not parse".into()),
         },
