@@ -82,7 +82,9 @@ pub fn handshake(
     let conn = ClientConnection::new(config.clone(), server_name)?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
     while tls.conn.is_handshaking() {
-        tls.conn.complete_io(&mut tls.sock).map_err(|e| tls_error(e, "handshake"))?;
+        let moved = tls.conn.complete_io(&mut tls.sock).map_err(|e| tls_error(e, "handshake"))?;
+        // No progress and no error (the peer said close_notify mid-handshake): never loop.
+        assert_ne!(moved, (0, 0), "the handshake with {addr} stalled");
     }
     let negotiated = Handshake {
         kind: tls.conn.handshake_kind(),

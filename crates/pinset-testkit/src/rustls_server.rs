@@ -270,7 +270,10 @@ pub(crate) fn handshake(
     let conn = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
     let mut tls = StreamOwned::new(conn, sock);
     while tls.conn.is_handshaking() {
-        tls.conn.complete_io(&mut tls.sock)?;
+        if tls.conn.complete_io(&mut tls.sock)? == (0, 0) {
+            // No progress and no error (close_notify mid-handshake): give up, never loop.
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the handshake stalled"));
+        }
     }
     Ok(tls)
 }
