@@ -11,7 +11,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`pki`] | rcgen-made CAs and server certificates: genuine, self-signed, expired, wrong-name, look-alike |
+//! | [`pki`] | rcgen-made CAs and server certificates; [`Genuine`] and its impostors (other key, other CA, look-alike root, self-signed, expired, wrong name) |
 //! | [`openssl`] | what openssl makes: an impostor of a genuine certificate, a self-signed one, one whose subject holds control characters |
 //! | [`site`] | the files of a pinset site, and a site made by the library for benchmarks and examples |
 //! | [`s_server`] | `openssl s_server` on a free loopback port (any TLS version, TLS 1.0/1.1 only, mutual TLS) |
@@ -38,6 +38,6 @@ pub mod site;
 pub use misbehave::{ClosedPort, SilentServer, TrickleServer};
 pub use net::{V4, V4_OTHER, V6, free_port};
 pub use nghttpd::Nghttpd;
-pub use pki::{Ca, Identity, Spec};
+pub use pki::{Ca, Genuine, Identity, Spec};
 pub use rustls_server::{Response, TlsServer};
 pub use s_server::OpensslServer;

@@ -4,14 +4,15 @@
 //! valid, the wrong name, a CA as leaf, clientAuth only).
 //!
 //! ```no_run
-//! use pinset_testkit::pki::{Ca, Spec, dns, ip};
+//! use pinset_testkit::pki::{Ca, Genuine, Spec, dns, ip};
 //!
-//! let root = Ca::root("site root");
-//! let genuine = Spec::server("genuine", vec![ip("127.0.0.1"), dns("localhost.test")]).signed_by(&root);
-//! let impostor = Spec::server("genuine", vec![ip("127.0.0.1"), dns("localhost.test")]).signed_by(&Ca::root("evil"));
-//! let expired = Spec::server("old", vec![ip("127.0.0.1")]).expired().signed_by(&root);
-//! assert_ne!(genuine.pin(), impostor.pin());
-//! # let _ = expired;
+//! let site = Genuine::new(vec![ip("127.0.0.1"), dns("localhost.test")]);
+//! let (evil_ca, impostor) = site.other_ca("evil root");
+//! assert_ne!(site.leaf.pin(), impostor.pin());
+//! let stale = site.expired();
+//! // Or any certificate, spelled out:
+//! let printer = Spec::server("printer", vec![ip("10.9.9.9")]).not_yet_valid().signed_by(&Ca::root("other"));
+//! # let _ = (evil_ca, stale, printer);
 //! ```
 //!
 //! For certificates made by openssl, as people make them by hand, see [`crate::openssl`].
@@ -272,6 +273,69 @@ impl Identity {
         let mut pems = vec![self.pem()];
         pems.extend_from_slice(chain);
         server_config(&pems, &self.key_pem())
+    }
+}
+
+/// A genuine site in one call: a root CA and a server certificate it issued, and the
+/// impostors of that server a client must refuse, each a one-liner (the attacks an
+/// interception harness plays).
+pub struct Genuine {
+    /// The site's root CA, named [`Genuine::ROOT_CN`].
+    pub root: Ca,
+    /// What the genuine certificate says.
+    pub spec: Spec,
+    /// The genuine server certificate and key, issued by `root`.
+    pub leaf: Identity,
+}
+
+impl Genuine {
+    /// The CN of the genuine root.
+    pub const ROOT_CN: &'static str = "pinset test root";
+    /// The CN of the genuine server certificate.
+    pub const SERVER_CN: &'static str = "genuine server";
+
+    /// A root and a server certificate for `sans` (see [`ip`] and [`dns`]).
+    pub fn new(sans: Vec<SanType>) -> Genuine {
+        let root = Ca::root(Genuine::ROOT_CN);
+        let spec = Spec::server(Genuine::SERVER_CN, sans);
+        let leaf = spec.signed_by(&root);
+        Genuine { root, spec, leaf }
+    }
+
+    /// The genuine certificate's subject and names under the same CA, another key: only a
+    /// pin on the leaf refuses it.
+    pub fn other_key(&self) -> Identity {
+        self.spec.signed_by(&self.root)
+    }
+
+    /// The genuine subject and names under another CA (named `CN=<ca_cn>`), returned with
+    /// it: trust refuses it, unless that CA is trusted, and then only a pin does.
+    pub fn other_ca(&self, ca_cn: &str) -> (Ca, Identity) {
+        let ca = Ca::root(ca_cn);
+        let leaf = self.spec.signed_by(&ca);
+        (ca, leaf)
+    }
+
+    /// The genuine subject and names under a root that copies the genuine root's name with
+    /// another key: the issuer name finds the genuine anchor, whose key does not verify it.
+    pub fn lookalike_root(&self) -> (Ca, Identity) {
+        self.other_ca(Genuine::ROOT_CN)
+    }
+
+    /// A self-signed copy of the genuine certificate's subject and names.
+    pub fn self_signed_copy(&self) -> Identity {
+        self.spec.self_signed()
+    }
+
+    /// The genuine certificate, expired (valid from 30 days ago until yesterday), from the
+    /// genuine root.
+    pub fn expired(&self) -> Identity {
+        self.spec.clone().expired().signed_by(&self.root)
+    }
+
+    /// The genuine certificate for other names (`sans`), from the genuine root.
+    pub fn wrong_name(&self, sans: Vec<SanType>) -> Identity {
+        self.spec.clone().named(sans).signed_by(&self.root)
     }
 }
 

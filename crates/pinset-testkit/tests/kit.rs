@@ -16,16 +16,15 @@ use pinset_testkit::curl::curl;
 use pinset_testkit::misbehave::{TLS_RECORD_HEADER, TRICKLE_BODY_HEAD, TRICKLE_HEAD};
 use pinset_testkit::net::IO_TIMEOUT;
 use pinset_testkit::openssl::{HOSTILE_CN, HOSTILE_DNS, HOSTILE_O, Impostor, hostile};
-use pinset_testkit::pki::{Ca, Identity, Spec, dns, ip};
+use pinset_testkit::pki::{Ca, Genuine, Identity, dns, ip};
 use pinset_testkit::process::{both, openssl_ok, run_bounded, s, stdout, tempdir};
 use pinset_testkit::rustls_server::{Close, Response};
 use pinset_testkit::{ClosedPort, Nghttpd, OpensslServer, SilentServer, TlsServer, TrickleServer, V4, V6};
 use rustls::ProtocolVersion;
 
-/// A site root and its server for 127.0.0.1 and localhost.test.
+/// A site root and its server for 127.0.0.1, ::1 and localhost.test.
 fn genuine() -> (Ca, Identity) {
-    let root = Ca::root("kit root");
-    let leaf = Spec::server("kit server", vec![ip("127.0.0.1"), ip("::1"), dns("localhost.test")]).signed_by(&root);
+    let Genuine { root, leaf, .. } = Genuine::new(vec![ip("127.0.0.1"), ip("::1"), dns("localhost.test")]);
     (root, leaf)
 }
 
@@ -143,6 +142,38 @@ fn a_closed_port_refuses_connections_and_cannot_be_taken() {
         assert_eq!(err.kind(), ErrorKind::AddrInUse, "{}: {err:?}", port.addr);
         assert_eq!(port.url(), format!("https://{}/", port.authority()));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The PKI
+// ---------------------------------------------------------------------------------------
+
+/// Each impostor of [`Genuine`] is refused by a client trusting the genuine root, for the
+/// reason it is made for, and the genuine server is accepted.
+#[test]
+fn each_genuine_impostor_is_refused_for_its_own_reason() {
+    use rustls::CertificateError::{BadSignature, Expired, NotValidForName, NotValidForNameContext, UnknownIssuer};
+    let site = Genuine::new(vec![ip("127.0.0.1")]);
+    let config = client_trusting(site.root.pem().as_bytes(), &[]);
+    let dial = |identity: &Identity| {
+        let server = TlsServer::serve(&[identity.pem()], &identity.key_pem());
+        connect(&config, server.addr, "127.0.0.1")
+    };
+    assert!(dial(&site.leaf).is_ok(), "the genuine server");
+    // Same CA, another key: trust alone accepts it (a pin is what refuses it).
+    let other_key = site.other_key();
+    assert_ne!(other_key.pin(), site.leaf.pin());
+    assert!(dial(&other_key).is_ok(), "another key under the genuine root passes trust");
+
+    let reason = |identity: &Identity| match dial(identity) {
+        Err(rustls::Error::InvalidCertificate(e)) => e,
+        other => panic!("expected a certificate error, got {other:?}"),
+    };
+    assert_eq!(reason(&site.other_ca("evil root").1), UnknownIssuer);
+    assert_eq!(reason(&site.self_signed_copy()), UnknownIssuer);
+    assert_eq!(reason(&site.lookalike_root().1), BadSignature);
+    assert!(matches!(reason(&site.expired()), Expired | rustls::CertificateError::ExpiredContext { .. }));
+    assert!(matches!(reason(&site.wrong_name(vec![ip("127.0.0.9")])), NotValidForName | NotValidForNameContext { .. }));
 }
 
 // ---------------------------------------------------------------------------------------
