@@ -6,29 +6,22 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::tls::{Server, ca_pem, free_port, server_files};
-use common::{assert_contains, assert_exit, init_site, openssl_ok, pinset, s, stderr, stdout, tempdir};
+use common::{assert_contains, assert_exit, init_site, loopback_site, pinset, s, stderr, stdout, tempdir};
+use pinset_testkit::openssl::self_signed;
+use pinset_testkit::pki::{Ca, Spec, ip};
+use pinset_testkit::site::{ca_files, ca_pem, server_files};
+use pinset_testkit::{ClosedPort, OpensslServer, V4, V4_OTHER, V6};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const V4_OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-
 /// The PKCS#12 password every client identity of these tests is issued with.
 const P12_PASSWORD: &str = "correct horse battery staple";
-
-/// A site answering at 127.0.0.1 and ::1.
-fn loopback_site(tmp: &Path, name: &str) -> PathBuf {
-    init_site(tmp, name, &["--ip", "127.0.0.1", "--ip", "::1"])
-}
 
 /// Runs pinset in `cwd` (a folder without a site, so only `--site` names one).
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
@@ -52,58 +45,20 @@ fn pin_of(file: &Path) -> String {
     pin.to_string()
 }
 
-/// A self-signed P-256 certificate for 127.0.0.1 made by openssl: (cert, key).
-fn openssl_self_signed(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
-    let cert = dir.join(format!("{cn}.pem"));
-    let key = dir.join(format!("{cn}.key"));
-    openssl_ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        s(&key),
-        "-out",
-        s(&cert),
-        "-subj",
-        &format!("/CN={cn}"),
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-days",
-        "30",
-    ]);
-    (cert, key)
-}
-
 /// A certificate for 127.0.0.1 that expired in 2021, self-signed or issued by a site's
 /// CA: (cert, key). openssl 3.0 cannot set validity dates in the past, so rcgen makes it.
 fn expired_cert(dir: &Path, cn: &str, issuer_site: Option<&Path>) -> (PathBuf, PathBuf) {
-    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).expect("params");
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let key = rcgen::KeyPair::generate().expect("generate a key");
-    let cert = match issuer_site {
-        None => params.self_signed(&key).expect("self-sign"),
+    let mut spec = Spec::server(cn, vec![ip("127.0.0.1")])
+        .valid(rcgen::date_time_ymd(2020, 1, 1), rcgen::date_time_ymd(2021, 1, 1));
+    let identity = match issuer_site {
+        None => spec.self_signed(),
         Some(site) => {
-            let ca_pem_text = std::fs::read_to_string(ca_pem(site)).expect("read ca.pem");
-            let ca_key_text = std::fs::read_to_string(site.join("pki/authority/ca.key")).expect("read ca.key");
-            let ca_key = rcgen::KeyPair::from_pem(&ca_key_text).expect("the CA key");
-            let issuer = rcgen::Issuer::from_ca_cert_pem(&ca_pem_text, ca_key).expect("the CA as issuer");
-            params.use_authority_key_identifier_extension = true;
-            params.signed_by(&key, &issuer).expect("sign with the site CA")
+            let (ca_cert, ca_key) = ca_files(site);
+            spec.authority_key_identifier = true;
+            spec.signed_by(&Ca::from_files(&ca_cert, &ca_key))
         }
     };
-    let cert_path = dir.join(format!("{cn}.pem"));
-    let key_path = dir.join(format!("{cn}.key"));
-    std::fs::write(&cert_path, cert.pem()).expect("write the expired certificate");
-    std::fs::write(&key_path, key.serialize_pem()).expect("write its key");
-    (cert_path, key_path)
+    identity.write(dir, cn)
 }
 
 /// Issues client `name` of `site` with a PKCS#12 of `profile` ("modern" or "legacy").
@@ -123,9 +78,9 @@ fn issue_client(site: &Path, name: &str, profile: &str, password_file: &Path) {
 #[test]
 fn get_fetches_the_status_page_over_ipv4_and_ipv6() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
     for ip in [V4, V6] {
-        let server = Server::site(tmp.path(), &site, ip, &[]);
+        let server = OpensslServer::site(tmp.path(), &site, ip, &[]);
         let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--timeout", "10"]);
         assert_exit(&out, 0, &format!("pinset get {}", server.url()));
         assert_contains(&stdout(&out), &["s_server", "Ciphers"], "the s_server status page");
@@ -140,12 +95,12 @@ fn get_fetches_the_status_page_over_ipv4_and_ipv6() {
 #[test]
 fn get_json_reports_tls_chain_verdict_and_status() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
     let (cert, _) = server_files(&site);
     let (leaf_pin, ca_pin) = (pin_of(&cert), pin_of(&ca_pem(&site)));
     // Default (TLS 1.3 with this openssl), then a server restricted to TLS 1.2.
     for (extra, version) in [(&[][..], "TLSv1.3"), (&["-tls1_2"][..], "TLSv1.2")] {
-        let server = Server::site(tmp.path(), &site, V4, extra);
+        let server = OpensslServer::site(tmp.path(), &site, V4, extra);
         let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--json", "--timeout", "10"]);
         assert_exit(&out, 0, "pinset get --json");
         let v = json(&out);
@@ -178,8 +133,8 @@ fn get_json_reports_tls_chain_verdict_and_status() {
 #[test]
 fn get_writes_the_body_to_the_file_given_with_o() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
-    let server = Server::site(tmp.path(), &site, V4, &[]);
+    let site = loopback_site(tmp.path(), "shop", &[]);
+    let server = OpensslServer::site(tmp.path(), &site, V4, &[]);
     let file = tmp.path().join("page.html");
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "-o", s(&file), "--timeout", "10"]);
     assert_exit(&out, 0, "pinset get -o FILE");
@@ -196,10 +151,10 @@ fn get_writes_the_body_to_the_file_given_with_o() {
 #[test]
 fn get_refuses_a_server_with_a_certificate_of_another_site() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
-    let other = loopback_site(tmp.path(), "rogue");
+    let site = loopback_site(tmp.path(), "shop", &[]);
+    let other = loopback_site(tmp.path(), "rogue", &[]);
     let (rogue_cert, _) = server_files(&other);
-    let server = Server::site(tmp.path(), &other, V4, &[]);
+    let server = OpensslServer::site(tmp.path(), &other, V4, &[]);
 
     let body_file = tmp.path().join("body.html");
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "-o", s(&body_file), "--timeout", "10"]);
@@ -230,11 +185,11 @@ fn get_refuses_a_server_with_a_certificate_of_another_site() {
 #[test]
 fn get_refuses_the_genuine_server_when_the_pin_is_another() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
-    let other = loopback_site(tmp.path(), "elsewhere");
+    let site = loopback_site(tmp.path(), "shop", &[]);
+    let other = loopback_site(tmp.path(), "elsewhere", &[]);
     let wrong = pin_of(&ca_pem(&other));
     let (cert, _) = server_files(&site);
-    let server = Server::site(tmp.path(), &site, V4, &[]);
+    let server = OpensslServer::site(tmp.path(), &site, V4, &[]);
     let pin_arg = format!("sha256/{wrong}");
 
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--pin", &pin_arg, "--timeout", "10"]);
@@ -271,7 +226,7 @@ fn get_refuses_the_genuine_server_when_the_pin_is_another() {
 fn get_refuses_an_address_outside_the_certificate() {
     let tmp = tempdir();
     let site = init_site(tmp.path(), "shop", &["--ip", "127.0.0.1"]);
-    let server = Server::site(tmp.path(), &site, V4_OTHER, &[]);
+    let server = OpensslServer::site(tmp.path(), &site, V4_OTHER, &[]);
     assert!(server.url().starts_with("https://127.0.0.2:"), "{}", server.url());
 
     // The site answers on 127.0.0.1 only: 127.0.0.2 is not its address, said as such.
@@ -302,9 +257,9 @@ fn get_refuses_an_address_outside_the_certificate() {
 #[test]
 fn get_refuses_an_expired_certificate_of_the_site_ca() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
     let (cert, key) = expired_cert(tmp.path(), "stale", Some(&site));
-    let server = Server::start(tmp.path(), V4, &cert, &key, &[]);
+    let server = OpensslServer::start(tmp.path(), V4, &cert, &key, &[]);
 
     let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "--timeout", "10"]);
     assert_exit(&out, 1, "an expired certificate of the site's CA");
@@ -323,8 +278,8 @@ fn get_refuses_an_expired_certificate_of_the_site_ca() {
 #[test]
 fn get_presents_client_certificates_for_mutual_tls() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
-    let other = loopback_site(tmp.path(), "rogue");
+    let site = loopback_site(tmp.path(), "shop", &[]);
+    let other = loopback_site(tmp.path(), "rogue", &[]);
     let pw = tmp.path().join("p12-password");
     std::fs::write(&pw, P12_PASSWORD).expect("write the password file");
     issue_client(&site, "till-1", "modern", &pw);
@@ -332,8 +287,12 @@ fn get_presents_client_certificates_for_mutual_tls() {
     issue_client(&other, "intruder", "modern", &pw);
     // -Verify: a client certificate is required; -verify_return_error: one that does not
     // verify ends the handshake (s_server only logs it otherwise).
-    let server =
-        Server::site(tmp.path(), &site, V4, &["-Verify", "1", "-verify_return_error", "-CAfile", s(&ca_pem(&site))]);
+    let server = OpensslServer::site(
+        tmp.path(),
+        &site,
+        V4,
+        &["-Verify", "1", "-verify_return_error", "-CAfile", s(&ca_pem(&site))],
+    );
     let base = ["get", &server.url(), "--site", s(&site), "--timeout", "10"].map(String::from);
     let get = |extra: &[&str]| {
         let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
@@ -378,10 +337,10 @@ fn get_presents_client_certificates_for_mutual_tls() {
 #[test]
 fn pin_of_a_live_server_with_an_expired_certificate() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
     let (cert, key) = expired_cert(tmp.path(), "old", None);
     let expected = pin_of(&cert);
-    let server = Server::start(tmp.path(), V4, &cert, &key, &[]);
+    let server = OpensslServer::start(tmp.path(), V4, &cert, &key, &[]);
 
     for target in [server.authority(), server.url()] {
         let out = run_in(tmp.path(), &["pin", &target]);
@@ -417,10 +376,10 @@ fn pin_of_a_live_server_with_an_expired_certificate() {
 #[test]
 fn pin_of_live_self_signed_and_site_servers() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
 
-    let (cert, key) = openssl_self_signed(tmp.path(), "selfie");
-    let server = Server::start(tmp.path(), V4, &cert, &key, &[]);
+    let (cert, key) = self_signed(tmp.path(), "selfie", "IP:127.0.0.1");
+    let server = OpensslServer::start(tmp.path(), V4, &cert, &key, &[]);
     let out = run_in(tmp.path(), &["pin", &server.authority()]);
     assert_exit(&out, 0, "a self-signed server");
     let text = stdout(&out);
@@ -431,7 +390,7 @@ fn pin_of_live_self_signed_and_site_servers() {
     // The site's server sending leaf and CA: two records, positions 0 and 1, validated.
     let (leaf, leaf_key) = server_files(&site);
     let ca = ca_pem(&site);
-    let server = Server::start(tmp.path(), V6, &leaf, &leaf_key, &["-cert_chain", s(&ca)]);
+    let server = OpensslServer::start(tmp.path(), V6, &leaf, &leaf_key, &["-cert_chain", s(&ca)]);
     let out = run_in(tmp.path(), &["pin", &server.authority(), "--site", s(&site), "--json"]);
     assert_exit(&out, 0, "the site's own server, --json");
     let v = json(&out);
@@ -461,8 +420,9 @@ fn pin_of_live_self_signed_and_site_servers() {
 fn pin_of_many_live_servers_prints_them_in_the_order_given() {
     let tmp = tempdir();
     let identities: Vec<(PathBuf, PathBuf)> =
-        (0..5).map(|i| openssl_self_signed(tmp.path(), &format!("srv-{i}"))).collect();
-    let servers: Vec<Server> = identities.iter().map(|(c, k)| Server::start(tmp.path(), V4, c, k, &[])).collect();
+        (0..5).map(|i| self_signed(tmp.path(), &format!("srv-{i}"), "IP:127.0.0.1")).collect();
+    let servers: Vec<OpensslServer> =
+        identities.iter().map(|(c, k)| OpensslServer::start(tmp.path(), V4, c, k, &[])).collect();
     // Not the order they were started in, nor port order.
     let order = [3, 0, 4, 1, 2];
     let targets: Vec<String> = order.iter().map(|&i| servers[i].authority()).collect();
@@ -491,15 +451,15 @@ fn pin_of_many_live_servers_prints_them_in_the_order_given() {
 #[test]
 fn pin_of_a_closed_port_is_an_error_naming_the_address() {
     let tmp = tempdir();
-    let port = free_port(V4);
-    let target = format!("127.0.0.1:{port}");
+    let closed = ClosedPort::new();
+    let target = closed.authority();
     let out = run_in(tmp.path(), &["pin", &target, "--timeout", "5"]);
     assert_exit(&out, 2, "a closed port");
     assert_contains(&stderr(&out), &["error:", &target], "the error");
     assert!(out.stdout.is_empty(), "nothing on stdout: {}", stdout(&out));
 
     // One server down does not hide what the other inputs give; the exit code still says 2.
-    let site = loopback_site(tmp.path(), "shop");
+    let site = loopback_site(tmp.path(), "shop", &[]);
     let ca = ca_pem(&site);
     let out = run_in(tmp.path(), &["pin", &target, s(&ca), "--timeout", "5"]);
     assert_exit(&out, 2, "a closed port among other inputs");
@@ -520,8 +480,8 @@ fn pin_of_a_closed_port_is_an_error_naming_the_address() {
 #[test]
 fn verify_gives_the_connection_verdicts_offline() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), "shop");
-    let other = loopback_site(tmp.path(), "elsewhere");
+    let site = loopback_site(tmp.path(), "shop", &[]);
+    let other = loopback_site(tmp.path(), "elsewhere", &[]);
     let (cert, _) = server_files(&site);
     let verify = |extra: &[&str]| {
         let mut args = vec!["verify", s(&cert)];

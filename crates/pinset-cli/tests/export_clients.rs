@@ -17,17 +17,15 @@
 
 mod common;
 
-use std::fs::File;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use common::tls::{Impostor, Server, ca_pem, server_files};
-use common::{init_site, openssl_ok, pinset, run, s, tempdir};
-
-const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+use common::{loopback_site, openssl_ok, pinset, run, run_bounded, s, tempdir};
+use pinset_testkit::curl::curl;
+use pinset_testkit::openssl::Impostor;
+use pinset_testkit::site::{ca_pem, server_files};
+use pinset_testkit::{OpensslServer, V4, V6};
 
 /// Bound on one run of an exported client (a Go build included).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -149,7 +147,7 @@ impl Exported {
         let binary = self.out.with_file_name(format!("pinset-get-{}", u8::from(self.go_binary.is_some())));
         let mut cmd = go_command(&self.out);
         cmd.args(["build", "-o", s(&binary), "./cmd/pinset-get"]);
-        let out = run_bounded(cmd, "go build ./cmd/pinset-get");
+        let out = run_bounded(cmd, CLIENT_TIMEOUT, "go build ./cmd/pinset-get");
         assert!(out.status.success(), "go build of the export failed:\n{}", String::from_utf8_lossy(&out.stderr));
         self.go_binary = Some(binary);
     }
@@ -183,12 +181,12 @@ impl Exported {
         for var in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "NO_PROXY"] {
             cmd.env_remove(var);
         }
-        run_bounded(cmd, &format!("the {} export on {url}", self.client.target()))
+        run_bounded(cmd, CLIENT_TIMEOUT, &format!("the {} export on {url}", self.client.target()))
     }
 
     /// Fails unless the fetch of `server` succeeded with s_server's status page.
     #[track_caller]
-    fn assert_fetches(&self, server: &Server, what: &str) {
+    fn assert_fetches(&self, server: &OpensslServer, what: &str) {
         let out = self.fetch(&server.url());
         let (stdout, stderr) = texts(&out);
         assert!(
@@ -202,7 +200,7 @@ impl Exported {
 
     /// Fails unless the fetch of `server` was refused by the trust check (no pin error).
     #[track_caller]
-    fn assert_refused_by_trust(&self, server: &Server, what: &str) {
+    fn assert_refused_by_trust(&self, server: &OpensslServer, what: &str) {
         let out = self.fetch(&server.url());
         let (stdout, stderr) = texts(&out);
         let context = format!(
@@ -220,7 +218,7 @@ impl Exported {
     /// Fails unless the fetch of `server` was refused by the pin check, with a report naming
     /// the key `seen` and every pin `expected`.
     #[track_caller]
-    fn assert_refused_by_pin(&self, server: &Server, seen: &str, expected: &[String], what: &str) {
+    fn assert_refused_by_pin(&self, server: &OpensslServer, seen: &str, expected: &[String], what: &str) {
         let out = self.fetch(&server.url());
         let (stdout, stderr) = texts(&out);
         let context = format!(
@@ -258,36 +256,6 @@ fn go_command(dir: &Path) -> Command {
     cmd
 }
 
-/// Runs `cmd` to its end, bounded by [`CLIENT_TIMEOUT`]; stdin is empty.
-fn run_bounded(mut cmd: Command, what: &str) -> Output {
-    let logs = tempdir();
-    let (out_path, err_path) = (logs.path().join("stdout"), logs.path().join("stderr"));
-    cmd.stdin(Stdio::null())
-        .stdout(File::create(&out_path).expect("create stdout file"))
-        .stderr(File::create(&err_path).expect("create stderr file"));
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {what} (install it with scripts/setup): {e}"));
-    let deadline = Instant::now() + CLIENT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the client") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{what} did not finish in {CLIENT_TIMEOUT:?}:\n{}",
-                std::fs::read_to_string(&err_path).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: std::fs::read(&out_path).expect("read stdout"),
-        stderr: std::fs::read(&err_path).expect("read stderr"),
-    }
-}
-
 fn texts(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -311,13 +279,6 @@ fn pipeline(script: &str, file: &Path) -> String {
     let pin = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(out.status.success() && pin.len() == 44, "cannot compute the pin of {}: {pin:?}", file.display());
     pin
-}
-
-/// A site of two addresses, 127.0.0.1 and ::1, made by `pinset init` with `extra` arguments.
-fn loopback_site(dir: &Path, extra: &[&str]) -> PathBuf {
-    let mut args = vec!["--ip", "127.0.0.1", "--ip", "::1"];
-    args.extend_from_slice(extra);
-    init_site(dir, "site", &args)
 }
 
 /// An impostor of the site's server, forged in a folder of its own under `dir`.
@@ -353,12 +314,12 @@ fn expected_pins(client: Client, site: &Path, pins: Pins) -> Vec<String> {
 /// server is still reached.
 fn reaches_the_site_and_refuses_an_impostor_by_its_pin(client: Client, pins: Pins) {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), if pins == Pins::Leaf { &["--pin", "leaf"] } else { &[] });
+    let site = loopback_site(tmp.path(), "site", if pins == Pins::Leaf { &["--pin", "leaf"] } else { &[] });
     let impostor = forge(tmp.path(), &site);
     let mut export = Exported::new(client, &site, tmp.path());
-    let servers: Vec<(Server, Server)> = [V4, V6]
+    let servers: Vec<(OpensslServer, OpensslServer)> = [V4, V6]
         .into_iter()
-        .map(|ip| (Server::site(tmp.path(), &site, ip, &[]), impostor.serve(tmp.path(), ip)))
+        .map(|ip| (OpensslServer::site(tmp.path(), &site, ip, &[]), impostor.serve(tmp.path(), ip)))
         .collect();
 
     for (genuine, fake) in &servers {
@@ -378,7 +339,7 @@ fn reaches_the_site_and_refuses_an_impostor_by_its_pin(client: Client, pins: Pin
 /// After the plan's last pin day: anchors still enforced, pins not.
 fn after_the_pins_expire_only_the_anchors_are_enforced(client: Client) {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), &[]);
+    let site = loopback_site(tmp.path(), "site", &[]);
     let plan_path = site.join("pinset.toml");
     let plan = std::fs::read_to_string(&plan_path).expect("read pinset.toml");
     // As testdata/regenerate does it: the plan's last pin day, here long past.
@@ -388,7 +349,7 @@ fn after_the_pins_expire_only_the_anchors_are_enforced(client: Client) {
 
     let impostor = forge(tmp.path(), &site);
     let mut export = Exported::new(client, &site, tmp.path());
-    let genuine = Server::site(tmp.path(), &site, V4, &[]);
+    let genuine = OpensslServer::site(tmp.path(), &site, V4, &[]);
     let fake = impostor.serve(tmp.path(), V4);
     export.assert_fetches(&genuine, "the site's own server, pins expired");
     export.assert_refused_by_trust(&fake, "an impostor under a CA the client does not trust, pins expired");
@@ -466,7 +427,7 @@ fn python_export_after_the_pins_expire_enforces_only_the_anchors() {
 #[test]
 fn the_impostor_is_trusted_by_the_extended_anchors_alone() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), &[]);
+    let site = loopback_site(tmp.path(), "site", &[]);
     let impostor = forge(tmp.path(), &site);
     let mut export = Exported::new(Client::Curl, &site, tmp.path());
     let written = tmp.path().join("written-anchors.pem");
@@ -479,10 +440,7 @@ fn the_impostor_is_trusted_by_the_extended_anchors_alone() {
 
     for ip in [V4, V6] {
         let fake = impostor.serve(tmp.path(), ip);
-        let curl = |anchors: &Path| {
-            let trust = ["-q", "-sS", "--cacert", s(anchors), "--capath", "/dev/null", "--noproxy", "*"];
-            run("curl", &[&trust[..], &[fake.url().as_str()]].concat())
-        };
+        let curl = |anchors: &Path| curl(&["--cacert", s(anchors), "--capath", "/dev/null", &fake.url()]);
         // curl with the trust pinset-curl gives it, but no --pinnedpubkey: the impostor is served.
         let out = curl(&anchors);
         let (stdout, stderr) = texts(&out);
@@ -509,7 +467,7 @@ fn the_impostor_is_trusted_by_the_extended_anchors_alone() {
 #[test]
 fn every_export_refuses_a_host_that_is_not_a_server_of_the_site() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path(), &[]);
+    let site = loopback_site(tmp.path(), "site", &[]);
     for client in Client::ALL {
         let export = Exported::new(client, &site, tmp.path());
         let out = export.fetch("https://localhost:1/");

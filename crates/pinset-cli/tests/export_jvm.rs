@@ -18,15 +18,14 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::tls::{Impostor, Server, server_files};
-use common::{init_site, pinset, run, s, tempdir};
-
-const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+use common::{both, init_site, pinset, run, s, tempdir};
+use pinset_testkit::openssl::Impostor;
+use pinset_testkit::site::server_files;
+use pinset_testkit::{OpensslServer, V4, V6};
 
 /// What javac and kotlinc compile the okhttp export against, and java runs it with: Debian's
 /// OkHttp 3.13.1 and Okio 1.16 (both Java; OkHttp 4 needs the Kotlin stdlib, 3.x does not).
@@ -42,11 +41,6 @@ const TRUST_FAILURES: [&str; 3] =
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Standard output and standard error of a finished program, for messages and matching.
-fn both(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// `paths` joined as a classpath; each must exist.
 fn classpath(paths: &[&str]) -> String {
@@ -78,12 +72,12 @@ impl Fixture {
     }
 
     /// The site's server on `ip`.
-    fn genuine(&self, ip: IpAddr) -> Server {
-        Server::site(self.dir(), &self.site, ip, &[])
+    fn genuine(&self, ip: IpAddr) -> OpensslServer {
+        OpensslServer::site(self.dir(), &self.site, ip, &[])
     }
 
     /// The impostor on `ip`.
-    fn impostor(&self, ip: IpAddr) -> Server {
+    fn impostor(&self, ip: IpAddr) -> OpensslServer {
         self.impostor.serve(self.dir(), ip)
     }
 

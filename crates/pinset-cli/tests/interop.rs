@@ -5,25 +5,19 @@
 mod common;
 
 use std::io::{Read as _, Write as _};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use common::{init_site, openssl_ok, pinset, run, s, tempdir};
-use rustls::pki_types::ServerName;
+use common::{both, init_site, loopback_site, openssl_ok, pinset, run, s, tempdir};
+use pinset_testkit::TlsServer;
+use pinset_testkit::client::{client_trusting, handshake, rustls_error};
+use pinset_testkit::rustls_server::Response;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Standard output and standard error of a finished program, for messages and matching.
-fn both(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// Runs `openssl` with `input` on its standard input and returns its standard output; the
 /// test fails when openssl fails.
@@ -603,126 +597,66 @@ fn pkcs12_files_of_both_profiles_open_in_openssl_and_keytool() {
 // 5. rustls client and server on loopback
 // ---------------------------------------------------------------------------------------
 
-/// Bound on every wait: accept, connect, read, write, thread join.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A server thread that accepts ONE connection, completes the TLS handshake, writes
-/// `hello`, sends close_notify and closes. It never panics: failures (the client aborting
-/// the handshake, a timeout) come back as `Err`.
-fn serve_once(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> JoinHandle<Result<(), String>> {
-    std::thread::spawn(move || {
-        listener.set_nonblocking(true).map_err(|e| format!("nonblocking listener: {e}"))?;
-        let deadline = Instant::now() + IO_TIMEOUT;
-        let sock = loop {
-            match listener.accept() {
-                Ok((sock, _)) => break sock,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if Instant::now() > deadline {
-                        return Err("no client connected in time".into());
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(e) => return Err(format!("accept: {e}")),
-            }
-        };
-        sock.set_nonblocking(false).map_err(|e| format!("blocking socket: {e}"))?;
-        sock.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| format!("read timeout: {e}"))?;
-        sock.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| format!("write timeout: {e}"))?;
-        let conn = rustls::ServerConnection::new(config).map_err(|e| format!("server connection: {e}"))?;
-        let mut tls = rustls::StreamOwned::new(conn, sock);
-        while tls.conn.is_handshaking() {
-            tls.conn.complete_io(&mut tls.sock).map_err(|e| format!("server handshake: {e}"))?;
-        }
-        tls.write_all(b"hello").map_err(|e| format!("write: {e}"))?;
-        tls.conn.send_close_notify();
-        tls.flush().map_err(|e| format!("flush: {e}"))?;
-        Ok(())
-    })
-}
-
-/// Waits for the server thread, never longer than [`IO_TIMEOUT`] plus a margin.
-fn join_server(handle: JoinHandle<Result<(), String>>) -> Result<(), String> {
-    let deadline = Instant::now() + IO_TIMEOUT + Duration::from_secs(5);
-    while !handle.is_finished() {
-        assert!(Instant::now() < deadline, "the server thread hangs");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    handle.join().unwrap_or_else(|_| Err("the server thread panicked".into()))
-}
-
-/// Connects to `addr` with a rustls client trusting exactly `anchors_pem`, expecting the
-/// server to be `name`, and reads until the server's close_notify.
-fn fetch(addr: SocketAddr, name: IpAddr, anchors_pem: &Path) -> std::io::Result<Vec<u8>> {
-    let anchors = std::fs::read(anchors_pem).expect("read trust anchors");
-    let config = pinset_tls::client_config_trusting(&anchors).expect("client config");
-    let sock = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
-    sock.set_read_timeout(Some(IO_TIMEOUT))?;
-    sock.set_write_timeout(Some(IO_TIMEOUT))?;
-    let conn =
-        rustls::ClientConnection::new(Arc::new(config), ServerName::IpAddress(name.into())).expect("client connection");
-    let mut tls = rustls::StreamOwned::new(conn, sock);
-    let mut got = Vec::new();
-    tls.read_to_end(&mut got)?;
-    Ok(got)
-}
-
-/// The rustls error inside an I/O error from a rustls stream.
-fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
-    e.get_ref()?.downcast_ref::<rustls::Error>()
-}
-
-/// A rustls server for the site's first server identity, listening on `ip`, port 0.
-fn start_server(site: &Path, ip: IpAddr) -> (SocketAddr, JoinHandle<Result<(), String>>) {
+/// A rustls server for the site's first server identity (its chain.pem and key.pem), on
+/// `ip`: it completes the handshake, writes `hello`, sends close_notify and closes.
+fn start_server(site: &Path, ip: IpAddr) -> TlsServer {
     let dir = site.join("pki/servers/server");
     let chain = std::fs::read(dir.join("chain.pem")).expect("read chain.pem");
     let key = std::fs::read(dir.join("key.pem")).expect("read key.pem");
     let config = pinset_tls::server_config(&chain, &key).expect("server config from the site's files");
-    let listener = TcpListener::bind(SocketAddr::new(ip, 0))
-        .unwrap_or_else(|e| panic!("cannot listen on {ip} (is loopback {ip} configured?): {e}"));
-    let addr = listener.local_addr().expect("local address");
-    (addr, serve_once(listener, Arc::new(config)))
+    TlsServer::builder(config).ip(ip).response(Response::greeting("hello")).start()
 }
 
-fn loopback_site(tmp: &Path) -> PathBuf {
-    init_site(tmp, "lan", &["--ip", "127.0.0.1", "--ip", "::1"])
+/// Connects to `server` with a rustls client trusting exactly `anchors_pem` (through
+/// `pinset_tls::client_config_trusting`), expecting the server to be `name`, and reads
+/// until the server's close_notify. A refused handshake is the client's `rustls::Error`.
+fn fetch(server: &TlsServer, name: IpAddr, anchors_pem: &Path) -> Result<Vec<u8>, rustls::Error> {
+    let anchors = std::fs::read(anchors_pem).expect("read trust anchors");
+    let (mut tls, _) = handshake(&client_trusting(&anchors, &[]), server.addr, &name.to_string())?;
+    let mut got = Vec::new();
+    match tls.read_to_end(&mut got) {
+        Ok(_) => Ok(got),
+        Err(e) => Err(rustls_error(&e).unwrap_or_else(|| panic!("reading from {}: {e}", server.addr)).clone()),
+    }
 }
 
 #[test]
 fn rustls_client_reaches_the_server_at_each_ip_san() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path());
+    let site = loopback_site(tmp.path(), "lan", &[]);
     let ca = site.join("pki/authority/ca.pem");
     for ip in ["127.0.0.1", "::1"] {
         let ip: IpAddr = ip.parse().expect("ip");
-        let (addr, server) = start_server(&site, ip);
-        let got = fetch(addr, ip, &ca);
-        let served = join_server(server);
+        let server = start_server(&site, ip);
+        let addr = server.addr;
+        let got = fetch(&server, ip, &ca);
+        let served = server.next_outcome();
         let got = got.unwrap_or_else(|e| panic!("client at {addr}: {e} (server: {served:?})"));
         assert_eq!(got, b"hello", "client at {addr} read {:?}", String::from_utf8_lossy(&got));
-        assert_eq!(served, Ok(()), "server at {addr}");
+        assert!(served.is_ok(), "server at {addr}: {served:?}");
     }
 }
 
 #[test]
 fn rustls_client_refuses_an_address_outside_the_sans() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path());
+    let site = loopback_site(tmp.path(), "lan", &[]);
     let ca = site.join("pki/authority/ca.pem");
     // Linux loopback answers on all of 127/8; the certificate names only 127.0.0.1 and ::1.
     let ip: IpAddr = "127.0.0.2".parse().expect("ip");
-    let (addr, server) = start_server(&site, ip);
-    let got = fetch(addr, ip, &ca);
-    let served = join_server(server);
+    let server = start_server(&site, ip);
+    let got = fetch(&server, ip, &ca);
+    let served = server.next_outcome();
     let err = match got {
         Ok(data) => panic!("the client accepted a certificate not valid for {ip} and read {data:?}"),
         Err(e) => e,
     };
     assert!(
         matches!(
-            rustls_error(&err),
-            Some(rustls::Error::InvalidCertificate(
+            err,
+            rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. }
-            ))
+            )
         ),
         "expected a NotValidForName certificate error, got {err:?}"
     );
@@ -732,18 +666,18 @@ fn rustls_client_refuses_an_address_outside_the_sans() {
 #[test]
 fn rustls_client_trusting_only_the_standby_ca_fails_with_unknown_issuer() {
     let tmp = tempdir();
-    let site = loopback_site(tmp.path());
+    let site = loopback_site(tmp.path(), "lan", &[]);
     let standby = site.join("pki/authority/ca-standby.pem");
     let ip: IpAddr = "127.0.0.1".parse().expect("ip");
-    let (addr, server) = start_server(&site, ip);
-    let got = fetch(addr, ip, &standby);
-    let served = join_server(server);
+    let server = start_server(&site, ip);
+    let got = fetch(&server, ip, &standby);
+    let served = server.next_outcome();
     let err = match got {
         Ok(data) => panic!("a client trusting only the standby CA accepted the server and read {data:?}"),
         Err(e) => e,
     };
     assert!(
-        matches!(rustls_error(&err), Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))),
+        matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)),
         "expected UnknownIssuer, got {err:?}"
     );
     assert!(served.is_err(), "the server cannot complete a handshake the client aborted: {served:?}");

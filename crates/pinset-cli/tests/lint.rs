@@ -15,6 +15,7 @@ use std::process::Output;
 
 use common::{assert_contains, assert_exit, init_site, openssl_ok, pinset, s, stderr, stdout};
 use pinset::lint::support::{self, What};
+use pinset_testkit::pki::{Spec, ip};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -206,21 +207,12 @@ fn ext_with(drop: &[&str], add: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// An rcgen certificate for 192.168.1.10 valid from `from` to `to` (openssl 3.0 cannot set
-/// past dates), as a PEM file.
+/// past dates), with basicConstraints CA:FALSE, as a PEM file.
 fn rcgen_cert(dir: &Path, name: &str, from: (i32, u8, u8), to: (i32, u8, u8)) -> PathBuf {
-    let mut params = rcgen::CertificateParams::new(vec!["192.168.1.10".to_string()]).expect("params");
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
-    params.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
-    params.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
-    params.is_ca = rcgen::IsCa::ExplicitNoCa;
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let key = rcgen::KeyPair::generate().expect("generate a key");
-    let cert = params.self_signed(&key).expect("self-sign");
-    let path = dir.join(format!("{name}.pem"));
-    std::fs::write(&path, cert.pem()).expect("write the certificate");
-    path
+    let mut spec = Spec::server(name, vec![ip("192.168.1.10")])
+        .valid(rcgen::date_time_ymd(from.0, from.1, from.2), rcgen::date_time_ymd(to.0, to.1, to.2));
+    spec.is_ca = rcgen::IsCa::ExplicitNoCa;
+    spec.self_signed().write(dir, name).0
 }
 
 /// What the library's support module (the one place the verifier reads too) says of the

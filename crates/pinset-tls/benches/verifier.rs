@@ -26,8 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use pinset::plan::AuthorityMode;
-use pinset::site::{InitOptions, ServerRequest};
+use pinset_testkit::site::LibrarySite;
 use pinset_tls::SiteVerifier;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{Resumption, WebPkiServerVerifier};
@@ -36,7 +35,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, Server
 
 /// Everything both verifiers are measured on.
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _site: LibrarySite,
     leaf: CertificateDer<'static>,
     intermediates: Vec<CertificateDer<'static>>,
     name: ServerName<'static>,
@@ -48,24 +47,9 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let site_dir = dir.path().join("site");
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let site = pinset::Site::init(
-        &site_dir,
-        InitOptions {
-            name: Some("bench".into()),
-            mode: AuthorityMode::Ca,
-            pin: None,
-            server: ServerRequest::new("server", vec![ip], vec![]),
-        },
-    )
-    .expect("pinset site");
-    let server = &site.plan.servers[0].active;
-    let chain_path = site.path(server.chain.as_deref().expect("a CA site's server has a chain"));
-    let chain_pem = std::fs::read(&chain_path).expect("chain.pem");
-    let key_pem = std::fs::read(site.path(&server.key)).expect("key.pem");
-    let mut chain: Vec<CertificateDer<'static>> = pinset::input::read_certificates("chain.pem", &chain_pem)
+    let site = LibrarySite::new("bench", vec![ip]);
+    let mut chain: Vec<CertificateDer<'static>> = pinset::input::read_certificates("chain.pem", &site.chain_pem)
         .expect("chain")
         .into_iter()
         .map(CertificateDer::from)
@@ -73,7 +57,7 @@ fn fixture() -> Fixture {
     assert_eq!(chain.len(), 2, "chain.pem holds the leaf and the CA");
     let leaf = chain.remove(0);
 
-    let trust = site.trust().expect("site trust");
+    let trust = site.site.trust().expect("site trust");
     let pinned = SiteVerifier::for_site(&trust).build().expect("verifier");
     assert_eq!(trust.app_pins().len(), 2, "the site pins its active and standby CA keys");
     let mut roots = RootCertStore::empty();
@@ -84,7 +68,7 @@ fn fixture() -> Fixture {
         .build()
         .expect("webpki verifier");
 
-    let mut server_config = pinset_tls::server_config(&chain_pem, &key_pem).expect("server config");
+    let mut server_config = site.server_config();
     server_config.send_tls13_tickets = 0;
     let client = |verifier: Arc<dyn ServerCertVerifier>| {
         let mut c = ClientConfig::builder_with_provider(pinset_tls::provider())
@@ -98,7 +82,7 @@ fn fixture() -> Fixture {
     };
 
     Fixture {
-        _dir: dir,
+        _site: site,
         leaf,
         intermediates: chain,
         name: ServerName::IpAddress(ip.into()),

@@ -11,15 +11,15 @@
 //! prove nothing. (Building them from here is no way out: the running `cargo test` holds
 //! the target folder's lock.)
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
 
-use pinset::plan::AuthorityMode;
-use pinset::site::{InitOptions, ServerRequest};
+use pinset_testkit::V4;
+use pinset_testkit::pki::{Spec, ip};
+use pinset_testkit::process::run_bounded;
+use pinset_testkit::rustls_server::{Response, TlsServer};
+use pinset_testkit::site::LibrarySite;
 
 const GENUINE_BODY: &str = "hello from the genuine server";
 const IMPOSTOR_BODY: &str = "hello from an impostor";
@@ -68,98 +68,24 @@ fn example_binary(example: &str) -> PathBuf {
 
 /// Runs an example, killing it if it has not finished after 60 s.
 fn run_example(example: &str, site: &Path, url: &str) -> Output {
-    let bin = example_binary(example);
-    let mut child = Command::new(&bin)
-        .arg(site)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().expect("waiting for the example").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{example} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output of the example")
-}
-
-/// A loopback HTTPS server answering every request with `body`, in a background thread
-/// (one thread per connection; it lives as long as the test process).
-fn serve(config: rustls::ServerConfig, body: &'static str) -> SocketAddr {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local address");
-    let config = Arc::new(config);
-    std::thread::spawn(move || {
-        for sock in listener.incoming().flatten() {
-            let config = config.clone();
-            std::thread::spawn(move || {
-                // A refused handshake (the impostor's fate) ends here with an error: fine.
-                let _ = answer(config, sock, body);
-            });
-        }
-    });
-    addr
-}
-
-fn answer(config: Arc<rustls::ServerConfig>, sock: TcpStream, body: &str) -> std::io::Result<()> {
-    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
-    sock.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, sock);
-    let mut request = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tls.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        request.extend_from_slice(&chunk[..n]);
-    }
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tls.write_all(response.as_bytes())?;
-    tls.conn.send_close_notify();
-    tls.flush()
+    let mut cmd = Command::new(example_binary(example));
+    cmd.arg(site).arg(url);
+    run_bounded(cmd, Duration::from_secs(60), example)
 }
 
 /// A pinset site (private CA, apps pin the CA keys) whose server is 127.0.0.1, and that
 /// server running.
-fn genuine() -> (tempfile::TempDir, PathBuf, SocketAddr) {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let site_dir = dir.path().join("site");
-    let site = pinset::Site::init(
-        &site_dir,
-        InitOptions {
-            name: Some("examples".into()),
-            mode: AuthorityMode::Ca,
-            pin: None,
-            server: ServerRequest::new("server", vec![IpAddr::V4(Ipv4Addr::LOCALHOST)], vec![]),
-        },
-    )
-    .expect("pinset site");
-    let server = &site.plan.servers[0].active;
-    let chain = std::fs::read(site.path(server.chain.as_deref().expect("chain"))).expect("chain.pem");
-    let key = std::fs::read(site.path(&server.key)).expect("key.pem");
-    let config = pinset_tls::server_config(&chain, &key).expect("server config");
-    let addr = serve(config, GENUINE_BODY);
-    (dir, site_dir, addr)
+fn genuine() -> (LibrarySite, TlsServer) {
+    let site = LibrarySite::new("examples", vec![V4]);
+    let server = TlsServer::start(site.server_config(), Response::ok(GENUINE_BODY));
+    (site, server)
 }
 
 /// A server for the same address with a self-signed certificate of its own: what an
 /// attacker on the local network can present.
-fn impostor() -> SocketAddr {
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("self-signed certificate");
-    let config = pinset_tls::server_config(cert.pem().as_bytes(), signing_key.serialize_pem().as_bytes())
-        .expect("impostor config");
-    serve(config, IMPOSTOR_BODY)
+fn impostor() -> TlsServer {
+    let forged = Spec::server("impostor", vec![ip("127.0.0.1")]).self_signed();
+    TlsServer::start(forged.server_config(&[]), Response::ok(IMPOSTOR_BODY))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -167,8 +93,8 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn check_genuine(example: &str, expect_in_stdout: &str) {
-    let (_dir, site, addr) = genuine();
-    let out = run_example(example, &site, &format!("https://{addr}/"));
+    let (site, server) = genuine();
+    let out = run_example(example, &site.path, &server.url());
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(
         out.status.code(),
@@ -180,9 +106,9 @@ fn check_genuine(example: &str, expect_in_stdout: &str) {
 }
 
 fn check_impostor(example: &str) {
-    let (_dir, site, _genuine) = genuine();
-    let addr = impostor();
-    let out = run_example(example, &site, &format!("https://{addr}/"));
+    let (site, _genuine) = genuine();
+    let server = impostor();
+    let out = run_example(example, &site.path, &server.url());
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{example} against an impostor\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(!stdout.contains(IMPOSTOR_BODY), "{example} printed the impostor's answer:\n{stdout}");
@@ -190,8 +116,7 @@ fn check_impostor(example: &str) {
     assert!(stderr.contains("trusted anchor"), "{example}: no pinset report in\n{stderr}");
     assert!(stderr.contains("Peer certificate chain:"), "{example}: no chain in the report\n{stderr}");
     assert!(stderr.contains("Pinned certificates for 127.0.0.1:"), "{example}: no pins in the report\n{stderr}");
-    let site = pinset::Site::open(&site).expect("site");
-    for pin in site.trust().expect("trust").app_pins() {
+    for pin in site.site.trust().expect("trust").app_pins() {
         assert!(stderr.contains(&format!("sha256/{}", pin.pin)), "{example}: pin {} not listed\n{stderr}", pin.pin);
     }
 }

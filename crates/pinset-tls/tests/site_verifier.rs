@@ -7,16 +7,17 @@
 //!
 //! Run with `cargo test -p pinset-tls --test site_verifier`.
 
-#[allow(dead_code)]
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread;
 
-use common::{Ca, IO_TIMEOUT, RUSTLS_BODY, Spec, connect, dns, ip, serve};
 use pinset::Host;
+use pinset_testkit::TlsServer;
+use pinset_testkit::client::connect;
+use pinset_testkit::net::IO_TIMEOUT;
+use pinset_testkit::pki::{Ca, Identity, Spec, days_from_now, dns, ip};
+use pinset_testkit::rustls_server::RUSTLS_BODY;
 use pinset_tls::verifier::{PinCheck, Position};
 use pinset_tls::{ChainVerifier, FailureKind, PinnedVerifier, SiteVerifier, VerifyError};
 use rcgen::KeyUsagePurpose;
@@ -102,8 +103,8 @@ fn one_verifier_under_32_concurrent_handshakes_gives_each_connection_its_own_ver
 /// A site with two servers under one CA, apps pinning each server's own key (pin = "leaf").
 struct TwoServers {
     root: Ca,
-    till: common::Identity,
-    hub: common::Identity,
+    till: Identity,
+    hub: Identity,
     verifier: Arc<SiteVerifier>,
 }
 
@@ -125,16 +126,16 @@ fn each_address_accepts_only_the_pins_of_the_server_answering_on_it() {
     let site = two_servers();
     let config = Arc::new(pinset_tls::verifier::client_config(site.verifier.clone()).expect("config"));
 
-    let till = serve(&[site.till.pem()], &site.till.key_pem(), 2);
-    connect(&config, till, "127.0.0.1").expect("the till at its own address");
-    connect(&config, till, "till.shop.test").expect("the till by its DNS name");
+    let till = TlsServer::serve(&[site.till.pem()], &site.till.key_pem());
+    connect(&config, till.addr, "127.0.0.1").expect("the till at its own address");
+    connect(&config, till.addr, "till.shop.test").expect("the till by its DNS name");
 
     // The hub's certificate is genuine (the site's CA, the right names), but served where
     // the till answers it is not the key apps pin for that address.
     site.verifier.verify(&site.hub.der(), &[], &name("hub.shop.test"), UnixTime::now()).expect("the hub at its name");
     let hub_as_till = Spec::server("hub", vec![ip("127.0.0.1")]).signed_by(&site.root);
-    let addr = serve(&[hub_as_till.pem()], &hub_as_till.key_pem(), 1);
-    let refused = connect(&config, addr, "127.0.0.1").expect_err("another server's key at the till's address");
+    let server = TlsServer::serve(&[hub_as_till.pem()], &hub_as_till.key_pem());
+    let refused = connect(&config, server.addr, "127.0.0.1").expect_err("another server's key at the till's address");
     let report = VerifyError::from_rustls(&refused).expect("pinset's report");
     assert_eq!(report.kind, FailureKind::PinMismatch, "{report}");
     assert_eq!(report.expected_pins, [site.till.pin()], "only the till's pins apply at its address");
@@ -217,13 +218,13 @@ fn a_revoked_leaf_is_refused_and_the_same_chain_accepted_without_the_list() {
     let leaf = Spec::server("leaf", vec![ip("127.0.0.1")]).signed_by(&root);
     let serial = pinset::cert::parse("leaf", &leaf.der()).expect("parse").raw_serial().to_vec();
     let crl = rcgen::CertificateRevocationListParams {
-        this_update: common::days_from_now(-1),
-        next_update: common::days_from_now(7),
+        this_update: days_from_now(-1),
+        next_update: days_from_now(7),
         crl_number: rcgen::SerialNumber::from(1u64),
         issuing_distribution_point: None,
         revoked_certs: vec![rcgen::RevokedCertParams {
             serial_number: rcgen::SerialNumber::from_slice(&serial),
-            revocation_time: common::days_from_now(-1),
+            revocation_time: days_from_now(-1),
             reason_code: Some(rcgen::RevocationReason::KeyCompromise),
             invalidity_date: None,
         }],

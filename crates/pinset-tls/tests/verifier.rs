@@ -9,18 +9,18 @@
 //!
 //! Run with `cargo test -p pinset-tls --test verifier`.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{
-    Ca, Identity, OpensslServer, RUSTLS_BODY, Session, Spec, client, client_tls12, connect, curl, days_from_now, dns,
-    ip, serve,
-};
 use pinset::Pin;
+use pinset_testkit::client::{Session, client, client_tls12, connect};
+use pinset_testkit::curl::curl_pinned;
+use pinset_testkit::pki::{Ca, Identity, Spec, days_from_now, dns, ip};
+use pinset_testkit::process::tempdir;
+use pinset_testkit::rustls_server::RUSTLS_BODY;
+use pinset_testkit::{OpensslServer, TlsServer};
 use pinset_tls::verifier::{PinCheck, Position, Verified};
 use pinset_tls::{ChainVerifier as _, FailureKind, PinnedVerifier, VerifyError};
 use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, IsCa};
@@ -70,9 +70,9 @@ impl Site {
         genuine_spec().signed_by(&self.root)
     }
 
-    /// Serves the genuine leaf for `connections` connections.
-    fn serve_genuine(&self, connections: usize) -> SocketAddr {
-        serve(&[self.genuine.pem()], &self.genuine.key_pem(), connections)
+    /// Serves the genuine leaf.
+    fn serve_genuine(&self) -> TlsServer {
+        TlsServer::serve(&[self.genuine.pem()], &self.genuine.key_pem())
     }
 }
 
@@ -108,12 +108,12 @@ fn impostor_refused(
     what: &str,
 ) -> VerifyError {
     let config = client(verifier);
-    let bad = serve(chain, &key.key_pem(), 1);
-    let err = refused(connect(&config, bad, dial), what);
+    let bad = TlsServer::serve(chain, &key.key_pem());
+    let err = refused(connect(&config, bad.addr, dial), what);
     assert_eq!(err.kind, kind, "{what}: wrong failure kind:\n{err}");
     assert_eq!(err.server_name, dial, "{what}: the name dialled");
-    let good = site.serve_genuine(1);
-    let session = accepted(connect(&config, good, DIAL), &format!("the genuine server (next to {what})"));
+    let good = site.serve_genuine();
+    let session = accepted(connect(&config, good.addr, DIAL), &format!("the genuine server (next to {what})"));
     assert!(session.body.contains(RUSTLS_BODY), "the genuine server's answer: {session:?}");
     err
 }
@@ -160,9 +160,9 @@ fn the_genuine_server_is_accepted_by_ip_and_by_dns_name() {
     let site = Site::new();
     let verifier = site.pinning_leaf();
     let config = client(&verifier);
-    let addr = site.serve_genuine(2);
+    let server = site.serve_genuine();
 
-    let (session, verified) = accepted_verified(&verifier, addr, DIAL, "the genuine server by IP");
+    let (session, verified) = accepted_verified(&verifier, server.addr, DIAL, "the genuine server by IP");
     assert!(session.body.contains(RUSTLS_BODY), "{session:?}");
     assert_eq!(session.kind, Some(HandshakeKind::Full));
     assert_eq!(verified.pins, PinCheck::Matched { pin: site.genuine.pin(), position: Position::Leaf });
@@ -176,7 +176,7 @@ fn the_genuine_server_is_accepted_by_ip_and_by_dns_name() {
     );
 
     // The same server reached at 127.0.0.1 under its DNS name (SNI localhost.test).
-    accepted(connect(&config, addr, "localhost.test"), "the genuine server by DNS name");
+    accepted(connect(&config, server.addr, "localhost.test"), "the genuine server by DNS name");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ fn dns_names_match_dns_sans_and_ip_addresses_ip_sans_only() {
     mismatch(&cn_dns, "localhost.test", "CN=localhost.test without SANs");
 
     // And the genuine server under its DNS name is fine.
-    accepted(connect(&client(&verifier), site.serve_genuine(1), "localhost.test"), "genuine as localhost.test");
+    accepted(connect(&client(&verifier), site.serve_genuine().addr, "localhost.test"), "genuine as localhost.test");
 }
 
 #[test]
@@ -327,8 +327,8 @@ fn report_only_tries_every_path_before_reporting_a_mismatch() {
         })
         .build()
         .expect("verifier");
-    let addr = serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem(), 1);
-    let (_, verified) = accepted_verified(&verifier, addr, DIAL, "report-only, pinned path second");
+    let server = TlsServer::serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem());
+    let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, "report-only, pinned path second");
     assert_eq!(verified.pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor });
     assert_eq!(reports.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing to report: a path matched");
 }
@@ -451,8 +451,8 @@ fn an_intermediate_must_be_sent_in_any_order() {
         (vec![leaf.pem(), unrelated.pem(), inter.pem()], false, "leaf, unrelated CA, intermediate"),
         (vec![leaf.pem(), site.root.pem(), inter.pem()], true, "leaf, root, intermediate"),
     ] {
-        let addr = serve(&chain, &leaf.key_pem(), 1);
-        let (_, verified) = accepted_verified(&verifier, addr, DIAL, what);
+        let server = TlsServer::serve(&chain, &leaf.key_pem());
+        let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, what);
         assert_eq!(verified.pins, PinCheck::Matched { pin: inter.pin(), position: Position::Intermediate }, "{what}");
         let chain: Vec<_> = verified.chain.iter().map(|l| (l.position, l.pin, l.sent)).collect();
         assert_eq!(
@@ -488,8 +488,8 @@ fn any_validated_path_carrying_a_pin_is_accepted_and_reported_as_matched() {
         (vec![leaf.pem(), inter.pem(), inter_by_standby.pem()], "via root A first"),
         (vec![leaf.pem(), inter_by_standby.pem(), inter.pem()], "via root B first"),
     ] {
-        let addr = serve(&chain, &leaf.key_pem(), 1);
-        let (_, verified) = accepted_verified(&verifier, addr, DIAL, what);
+        let server = TlsServer::serve(&chain, &leaf.key_pem());
+        let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, what);
         assert_eq!(verified.pins, PinCheck::Matched { pin: standby.pin(), position: Position::Anchor }, "{what}");
         assert_eq!(verified.chain.last().map(|l| l.pin), Some(standby.pin()), "{what}: the path through root B");
     }
@@ -501,14 +501,14 @@ fn any_validated_path_carrying_a_pin_is_accepted_and_reported_as_matched() {
         .pin(Ca::root("elsewhere").pin())
         .build()
         .expect("verifier");
-    let addr = serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem(), 1);
-    let err = refused(connect(&client(&unpinned), addr, DIAL), "no pinned root");
+    let server = TlsServer::serve(&[leaf.pem(), inter.pem(), inter_by_standby.pem()], &leaf.key_pem());
+    let err = refused(connect(&client(&unpinned), server.addr, DIAL), "no pinned root");
     assert_eq!(err.kind, FailureKind::PinMismatch, "{err}");
 }
 
 #[test]
 fn openssl_s_server_with_and_without_its_intermediate() {
-    let dir = tempfile::tempdir().expect("temporary folder");
+    let dir = tempdir();
     let root = Ca::root("pinset test root");
     let inter = root.intermediate("pinset test intermediate");
     let leaf = genuine_spec().signed_by(&inter);
@@ -516,12 +516,12 @@ fn openssl_s_server_with_and_without_its_intermediate() {
     let verifier = PinnedVerifier::builder().anchor(root.der()).pin(root.pin()).build().expect("verifier");
     let config = client(&verifier);
 
-    let alone = OpensslServer::start(dir.path(), "alone", &leaf.pem(), &leaf.key_pem(), &[]);
+    let alone = OpensslServer::start_pem(dir.path(), "alone", &leaf.pem(), &leaf.key_pem(), &[]);
     let err = refused(connect(&config, alone.addr, DIAL), "s_server sending the leaf only");
     assert_eq!(err.kind, FailureKind::UnknownIssuer, "{err}");
 
     for (name, chain) in [("with-intermediate", vec![inter.pem()]), ("shuffled", vec![unrelated.pem(), inter.pem()])] {
-        let server = OpensslServer::start(dir.path(), name, &leaf.pem(), &leaf.key_pem(), &chain);
+        let server = OpensslServer::start_pem(dir.path(), name, &leaf.pem(), &leaf.key_pem(), &chain);
         let (session, verified) = accepted_verified(&verifier, server.addr, DIAL, name);
         assert!(session.body.contains("s_server"), "{name}: the -www status page: {session:?}");
         assert_eq!(verified.pins, PinCheck::Matched { pin: root.pin(), position: Position::Anchor }, "{name}");
@@ -539,8 +539,8 @@ fn an_anchor_pin_matches_though_the_root_is_not_sent() {
     let verifier = site.pinning_root();
 
     for (chain, sent) in [(vec![site.genuine.pem()], false), (vec![site.genuine.pem(), site.root.pem()], true)] {
-        let addr = serve(&chain, &site.genuine.key_pem(), 1);
-        let (_, verified) = accepted_verified(&verifier, addr, DIAL, "the genuine server");
+        let server = TlsServer::serve(&chain, &site.genuine.key_pem());
+        let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, "the genuine server");
         assert_eq!(verified.pins, PinCheck::Matched { pin: site.root.pin(), position: Position::Anchor });
         let anchor = verified.chain.last().expect("an anchor");
         assert_eq!((anchor.position, anchor.pin, anchor.sent), (Position::Anchor, site.root.pin(), sent));
@@ -566,8 +566,8 @@ fn expired_pins_are_skipped_but_the_anchors_still_apply() {
     // The pins applied up to yesterday: a certificate of the site's CA that does not match
     // them is accepted.
     let verifier = pins_expired(yesterday);
-    let (_, verified) =
-        accepted_verified(&verifier, serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL, "pins expired");
+    let server = TlsServer::serve(&[impostor.pem()], &impostor.key_pem());
+    let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, "pins expired");
     assert_eq!(verified.pins, PinCheck::Expired { expired_after: yesterday });
 
     // Anchors are still enforced.
@@ -607,8 +607,8 @@ fn report_only_reports_a_pin_mismatch_and_lets_the_connection_through() {
     let reported = || reports.lock().expect("reports").clone();
 
     let impostor = site.other_key();
-    let (session, verified) =
-        accepted_verified(&verifier, serve(&[impostor.pem()], &impostor.key_pem(), 1), DIAL, "report-only, wrong pin");
+    let server = TlsServer::serve(&[impostor.pem()], &impostor.key_pem());
+    let (session, verified) = accepted_verified(&verifier, server.addr, DIAL, "report-only, wrong pin");
     assert!(session.body.contains(RUSTLS_BODY), "{session:?}");
     assert_eq!(verified.pins, PinCheck::MismatchReported);
     let seen = reported();
@@ -618,17 +618,20 @@ fn report_only_reports_a_pin_mismatch_and_lets_the_connection_through() {
     assert_eq!(seen[0].expected_pins, [site.genuine.pin()]);
 
     // The genuine server is no mismatch; chain and name failures are refused, not reported.
-    let (_, verified) = accepted_verified(&verifier, site.serve_genuine(1), DIAL, "report-only, genuine");
+    let server = site.serve_genuine();
+    let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, "report-only, genuine");
     assert_eq!(verified.pins, PinCheck::Matched { pin: site.genuine.pin(), position: Position::Leaf });
     let self_signed = genuine_spec().self_signed();
     let err = refused(
-        connect(&config, serve(&[self_signed.pem()], &self_signed.key_pem(), 1), DIAL),
+        connect(&config, TlsServer::serve(&[self_signed.pem()], &self_signed.key_pem()).addr, DIAL),
         "report-only, self-signed",
     );
     assert_eq!(err.kind, FailureKind::UnknownIssuer);
     let other_ip = Spec::server("genuine server", vec![ip("127.0.0.2")]).signed_by(&site.root);
-    let err =
-        refused(connect(&config, serve(&[other_ip.pem()], &other_ip.key_pem(), 1), DIAL), "report-only, other IP");
+    let err = refused(
+        connect(&config, TlsServer::serve(&[other_ip.pem()], &other_ip.key_pem()).addr, DIAL),
+        "report-only, other IP",
+    );
     assert_eq!(err.kind, FailureKind::NameMismatch);
     assert_eq!(reported().len(), 1, "still the one report");
 }
@@ -644,16 +647,17 @@ fn pin_only_accepts_a_self_signed_server_at_another_address_by_its_pin() {
             .build()
             .expect("verifier")
     };
-    let serve_printer = || serve(&[printer.pem()], &printer.key_pem(), 1);
+    let serve_printer = || TlsServer::serve(&[printer.pem()], &printer.key_pem());
 
     // Its address changed (DHCP): dialled at 127.0.0.1, the pin vouches for it.
     let verifier = pin_only(printer.pin());
-    let (_, verified) = accepted_verified(&verifier, serve_printer(), DIAL, "pin-only, right pin");
+    let server = serve_printer();
+    let (_, verified) = accepted_verified(&verifier, server.addr, DIAL, "pin-only, right pin");
     assert_eq!(verified.pins, PinCheck::MatchedWithoutNameCheck { pin: printer.pin() });
 
     // A wrong pin is refused.
     let wrong = pin_only(Ca::root("elsewhere").pin());
-    let err = refused(connect(&client(&wrong), serve_printer(), DIAL), "pin-only, wrong pin");
+    let err = refused(connect(&client(&wrong), serve_printer().addr, DIAL), "pin-only, wrong pin");
     assert_eq!(err.kind, FailureKind::PinMismatch, "{err}");
 
     // Another self-signed certificate for the same address is not an anchor: named like the
@@ -662,7 +666,7 @@ fn pin_only_accepts_a_self_signed_server_at_another_address_by_its_pin() {
     for (cn, kind) in [("printer", FailureKind::BadSignature), ("other printer", FailureKind::UnknownIssuer)] {
         let other = Spec::server(cn, vec![ip("10.9.9.9")]).self_signed();
         let err = refused(
-            connect(&client(&verifier), serve(&[other.pem()], &other.key_pem(), 1), DIAL),
+            connect(&client(&verifier), TlsServer::serve(&[other.pem()], &other.key_pem()).addr, DIAL),
             &format!("pin-only, another self-signed CN={cn}"),
         );
         assert_eq!(err.kind, kind, "{err}");
@@ -671,7 +675,7 @@ fn pin_only_accepts_a_self_signed_server_at_another_address_by_its_pin() {
     // Without pin-only, the same anchor and pin at the new address fail the name check.
     let named =
         PinnedVerifier::builder().anchor(printer.der()).pin(printer.pin()).build().expect("verifier with names");
-    let err = refused(connect(&client(&named), serve_printer(), DIAL), "not pin-only");
+    let err = refused(connect(&client(&named), serve_printer().addr, DIAL), "not pin-only");
     assert_eq!(err.kind, FailureKind::NameMismatch, "{err}");
 }
 
@@ -743,20 +747,20 @@ fn a_resumed_session_cannot_carry_an_impostor_past_the_pin() {
         ("TLS 1.3", client(&verifier), ProtocolVersion::TLSv1_3),
         ("TLS 1.2", client_tls12(verifier.clone()), ProtocolVersion::TLSv1_2),
     ] {
-        let genuine = site.serve_genuine(2);
-        let first = accepted(connect(&config, genuine, DIAL), &format!("{label}: genuine, first"));
+        let genuine = site.serve_genuine();
+        let first = accepted(connect(&config, genuine.addr, DIAL), &format!("{label}: genuine, first"));
         assert_eq!((first.kind, first.version), (Some(HandshakeKind::Full), Some(version)), "{label}");
         let verified_so_far = calls.load(Ordering::SeqCst);
 
         // The session is resumed: the chain is not verified again.
-        let second = accepted(connect(&config, genuine, DIAL), &format!("{label}: genuine, resumed"));
+        let second = accepted(connect(&config, genuine.addr, DIAL), &format!("{label}: genuine, resumed"));
         assert_eq!(second.kind, Some(HandshakeKind::Resumed), "{label}: {second:?}");
         assert_eq!(calls.load(Ordering::SeqCst), verified_so_far, "{label}: no verification on resumption");
 
         // Same ServerName, another port, a certificate of the site's CA with another key:
         // the impostor cannot resume the genuine session, so it is verified and refused.
-        let bad = serve(&[impostor.pem()], &impostor.key_pem(), 1);
-        let err = refused(connect(&config, bad, DIAL), &format!("{label}: impostor after a stored session"));
+        let bad = TlsServer::serve(&[impostor.pem()], &impostor.key_pem());
+        let err = refused(connect(&config, bad.addr, DIAL), &format!("{label}: impostor after a stored session"));
         assert_eq!(err.kind, FailureKind::PinMismatch, "{label}: {err}");
         assert_eq!(calls.load(Ordering::SeqCst), verified_so_far + 1, "{label}: the impostor was verified");
     }
@@ -814,7 +818,7 @@ fn root_pin_of_nothing() -> Pin {
 
 #[test]
 fn curl_with_the_ca_and_the_leaf_pin_agrees_with_pinset() {
-    let dir = tempfile::tempdir().expect("temporary folder");
+    let dir = tempdir();
     let site = Site::new();
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, site.root.pem()).expect("write ca.pem");
@@ -832,8 +836,9 @@ fn curl_with_the_ca_and_the_leaf_pin_agrees_with_pinset() {
         ("genuine-wrong-pin", &site.genuine, self_signed.pin(), 90, Some(FailureKind::PinMismatch)),
     ];
     for (name, identity, pin, curl_exit, pinset_kind) in cases {
-        let server = OpensslServer::start(dir.path(), name, &identity.pem(), &identity.key_pem(), &[]);
-        let (code, stderr) = curl(&ca_file, pin, server.addr);
+        let server = OpensslServer::start_pem(dir.path(), name, &identity.pem(), &identity.key_pem(), &[]);
+        let out = curl_pinned(&ca_file, pin, &server.url());
+        let (code, stderr) = (out.status.code(), String::from_utf8_lossy(&out.stderr));
         assert_eq!(code, Some(curl_exit), "{name}: curl's exit code; stderr:\n{stderr}");
 
         let verifier = if pin == site.genuine.pin() {

@@ -1,12 +1,15 @@
-//! What every integration test shares: the built `pinset` binary, site creation, and
-//! running real peers (openssl, keytool) with readable failures.
+//! What the CLI's integration tests share beyond the test kit: the built `pinset` binary
+//! and site creation with `pinset init`. The kit's process helpers are re-exported here, so
+//! a test imports everything it runs programs with from one place; the real peers and
+//! certificates come from `pinset_testkit` itself.
 
-#![allow(dead_code)]
-
-pub mod tls;
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+pub use pinset_testkit::process::{
+    assert_contains, assert_exit, both, openssl_ok, run, run_bounded, s, stderr, stdout, tempdir,
+};
 
 /// The `pinset` binary cargo built for this test run.
 pub fn pinset() -> assert_cmd::Command {
@@ -23,59 +26,10 @@ pub fn init_site(parent: &Path, name: &str, args: &[&str]) -> PathBuf {
     dir
 }
 
-/// Runs a program and returns its output, failing the test with a clear message when the
-/// program itself cannot be started.
-pub fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (install it with scripts/setup): {e}"))
-}
-
-/// Runs `openssl` and returns stdout; the test fails when openssl fails.
-pub fn openssl_ok(args: &[&str]) -> Vec<u8> {
-    let out = run("openssl", args);
-    assert!(out.status.success(), "openssl {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
-
-/// A path as &str (test paths are always UTF-8).
-pub fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A temporary folder, removed when dropped.
-pub fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("create a temporary folder")
-}
-
-/// Standard output, as text.
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Standard error, as text.
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Fails unless pinset exited with `code` and did not panic; the message shows both streams.
-#[track_caller]
-pub fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit {code}\n--- stdout:\n{}\n--- stderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    assert!(!stderr(out).contains("panicked"), "{what}: pinset panicked:\n{}", stderr(out));
-}
-
-/// Fails unless `haystack` contains every one of `needles`.
-#[track_caller]
-pub fn assert_contains(haystack: &str, needles: &[&str], what: &str) {
-    for n in needles {
-        assert!(haystack.contains(n), "{what}: expected {n:?} in:\n{haystack}");
-    }
+/// A site in `parent/name` whose server answers at 127.0.0.1 and ::1, made by `pinset init`
+/// with `extra` arguments.
+pub fn loopback_site(parent: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let mut args = vec!["--ip", "127.0.0.1", "--ip", "::1"];
+    args.extend_from_slice(extra);
+    init_site(parent, name, &args)
 }
