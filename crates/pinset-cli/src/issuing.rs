@@ -166,7 +166,7 @@ impl SiteReport {
         }
         t.push_str("Pins apps carry (SPKI SHA-256; ship both, the standby is the way out of a lost key):\n");
         for p in &self.app_pins {
-            t.push_str(&format!("  {:<8} {:<20} {}\n", p.role, p.owner.to_string(), p.pin));
+            t.push_str(&format!("  {:<8} {:<20} {}\n", p.role.name(), p.owner.to_string(), p.pin));
         }
         if let Some(day) = &self.pin_expiration {
             t.push_str(&format!("Pins are enforced up to and including {day} (UTC); after it, the anchors alone.\n"));

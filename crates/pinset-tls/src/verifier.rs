@@ -80,7 +80,7 @@ impl FailureKind {
             FailureKind::Malformed => "a certificate is malformed",
             FailureKind::UnsupportedKey => "the server's key is of a type or size TLS clients refuse",
             FailureKind::Revoked => "a certificate of the chain is revoked",
-            FailureKind::NotSiteAddress => "the address dialled is not one of the site's",
+            FailureKind::NotSiteAddress => "no pins are known",
             FailureKind::Other => "the certificate was refused",
         }
     }
@@ -568,7 +568,7 @@ impl PinnedVerifier {
                     server_name: name,
                     chain: sent_chain(),
                     expected_pins: Vec::new(),
-                    detail: format!("site {site:?} answers on {}", addresses.join(", ")),
+                    detail: format!("it is not an address of site {site:?}, which answers on {}", addresses.join(", ")),
                 });
             }
         };

@@ -5,7 +5,7 @@ use pinset::lint::{self, Finding, Platform};
 use time::OffsetDateTime;
 
 use crate::cli::InspectArgs;
-use crate::output::{self, ExitStatus};
+use crate::output::{self, ExitStatus, untrusted};
 
 /// Prints the summary of every certificate in the input.
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitStatus> {
@@ -88,9 +88,9 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
         ("spki sha256", format!("{}  (the pin)", s.spki_sha256)),
         ("cert sha256", format!("{}  (changes at every renewal: not a pin)", s.cert_sha256)),
     ];
-    let mut out = format!("{title}\n");
+    let mut out = format!("{}\n", untrusted(title));
     for (k, v) in rows {
-        out.push_str(&format!("  {k:<14} {v}\n"));
+        out.push_str(&format!("  {k:<14} {}\n", untrusted(&v)));
     }
     // Rules that need the address clients dial are `pinset lint --name`'s.
     if findings.is_empty() {
@@ -99,8 +99,8 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
     }
     for (i, f) in findings.iter().enumerate() {
         let label = if i == 0 { "findings" } else { "" };
-        out.push_str(&format!("  {label:<14} {} {f}\n", f.severity().name()));
-        out.push_str(&format!("  {:<14}   fix: {}\n", "", f.fix));
+        out.push_str(&format!("  {label:<14} {} {}\n", f.severity().name(), untrusted(&f.to_string())));
+        out.push_str(&format!("  {:<14}   fix: {}\n", "", untrusted(&f.fix)));
         out.push_str(&format!("  {:<14}   source: {}\n", "", f.source));
     }
     out

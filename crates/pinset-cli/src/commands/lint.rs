@@ -7,7 +7,7 @@ use pinset::lint::{self, Finding, Host, Platform, Verdict};
 use time::OffsetDateTime;
 
 use crate::cli::{LintArgs, LintPlatformArg};
-use crate::output::{self, ExitStatus};
+use crate::output::{self, ExitStatus, untrusted};
 
 /// What `pinset lint --json` prints.
 #[derive(serde::Serialize)]
@@ -93,7 +93,7 @@ fn render(r: &Report<'_>) -> String {
         Some(h) => format!(" for {h}"),
         None => String::new(),
     };
-    let mut t = format!("{} ({}{chain}){target}\n", r.input, r.subject);
+    let mut t = format!("{} ({}{chain}){}\n", untrusted(&r.input), untrusted(&r.subject), untrusted(&target));
     for v in &r.verdicts {
         t.push_str(&format!("  {:<8} {}\n", v.platform.name(), v.verdict.describe()));
     }
@@ -105,11 +105,11 @@ fn render(r: &Report<'_>) -> String {
         let which = if f.certificate == 0 {
             "server certificate".to_string()
         } else {
-            format!("chain certificate {} ({})", f.certificate + 1, f.subject)
+            format!("chain certificate {} ({})", f.certificate + 1, untrusted(&f.subject))
         };
         t.push_str(&format!("{:<6} {}  {}\n", f.severity().name(), f.rule, f.platforms_text()));
-        t.push_str(&format!("       {which}: {}\n", f.message));
-        t.push_str(&format!("       fix: {}\n", f.fix));
+        t.push_str(&format!("       {which}: {}\n", untrusted(&f.message)));
+        t.push_str(&format!("       fix: {}\n", untrusted(&f.fix)));
         t.push_str(&format!("       source: {}\n", f.source));
     }
     t
