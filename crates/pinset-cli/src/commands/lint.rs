@@ -93,7 +93,7 @@ fn render(r: &Report<'_>) -> String {
         Some(h) => format!(" for {h}"),
         None => String::new(),
     };
-    let mut t = format!("{} ({}{chain}){}\n", untrusted(&r.input), untrusted(&r.subject), untrusted(&target));
+    let mut t = format!("{} ({}{chain}){}\n", untrusted(r.input), untrusted(&r.subject), untrusted(&target));
     for v in &r.verdicts {
         t.push_str(&format!("  {:<8} {}\n", v.platform.name(), v.verdict.describe()));
     }
