@@ -44,11 +44,10 @@ pub fn warn_about_platform_rules(site: &Site, name: &str) {
     match server_findings(site, name) {
         Ok(findings) => {
             for f in findings {
-                let fix = f.fix.replace("pinset issue server NAME", &format!("pinset issue server {name}"));
                 output::message(&format!(
                     "warning: {}\n  fix: {}\n  source: {}\n",
                     untrusted(&f.to_string()),
-                    untrusted(&fix),
+                    output::fix_text(&f, Some(name)),
                     f.source
                 ));
             }

@@ -171,6 +171,30 @@ pub fn hint(remedy: &Remedy) -> String {
     }
 }
 
+/// A lint finding's fix in this tool's words: when the fix is a new server certificate, the
+/// `pinset issue server` command that makes it (for `server`, else `NAME`), then the
+/// finding's own words (which give openssl's spelling); certificate text escaped.
+pub fn fix_text(f: &pinset::lint::Finding, server: Option<&str>) -> String {
+    let Some(r) = &f.reissue else { return untrusted(&f.fix).into_owned() };
+    let mut cmd = format!("pinset issue server {}", server.unwrap_or("NAME"));
+    for host in &r.names {
+        match host {
+            pinset::Host::Ip(ip) => cmd.push_str(&format!(" --ip {ip}")),
+            pinset::Host::Dns(d) => cmd.push_str(&format!(" --dns {d}")),
+        }
+    }
+    if r.every_address {
+        cmd.push_str(" --ip ADDRESS");
+    }
+    if let Some(days) = r.days {
+        cmd.push_str(&format!(" --days {days}"));
+    }
+    if let Some(key) = r.key_type {
+        cmd.push_str(&format!(" --key-type {}", key.name()));
+    }
+    format!("`{}`; {}", untrusted(&cmd), untrusted(&f.fix))
+}
+
 /// The site folder from `--site`, else `PINSET_SITE`, else the current folder.
 pub fn site_dir(flag: Option<&Path>) -> PathBuf {
     if let Some(dir) = flag {

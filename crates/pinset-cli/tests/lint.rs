@@ -393,7 +393,10 @@ fn an_ip_only_as_a_dns_san_is_rejected_everywhere() {
     assert_rules(&v, &["ip-only-as-dns-san"]);
     assert_finding(&v, "ip-only-as-dns-san", &every("reject"), &["RFC 2818 §3.1", "iPAddress"], &["DNS:192.168.1.10"]);
     let fix = v["findings"][0]["fix"].as_str().expect("fix");
-    assert_contains(fix, &["--ip 192.168.1.10", "subjectAltName=IP:192.168.1.10"], "the fix");
+    assert_contains(fix, &["subjectAltName=IP:192.168.1.10"], "the fix");
+    assert_eq!(v["findings"][0]["reissue"], serde_json::json!({"names": ["192.168.1.10"]}), "{v:#}");
+    let human = lint(&[s(&cert), "--name", "192.168.1.10"]);
+    assert_contains(&stdout(&human), &["fix: `pinset issue server NAME --ip 192.168.1.10`;"], "the fix in words");
 
     // Without --name it is found too: nothing else in the certificate is a usable name.
     let (code, v) = lint_json(&cert, &[]);
@@ -805,7 +808,12 @@ fn json_report_shape() {
     let f = &v["findings"][0];
     let mut fkeys: Vec<&str> = f.as_object().expect("finding").keys().map(String::as_str).collect();
     fkeys.sort_unstable();
-    assert_eq!(fkeys, ["certificate", "fix", "message", "platforms", "rule", "severity", "source", "subject"], "{f:#}");
+    assert_eq!(
+        fkeys,
+        ["certificate", "fix", "message", "platforms", "reissue", "rule", "severity", "source", "subject"],
+        "{f:#}"
+    );
+    assert_eq!(f["reissue"], serde_json::json!({"days": 397}), "{f:#}");
     assert_eq!(f["rule"], "apple-825-days");
     assert_eq!(f["severity"], "reject");
     assert_eq!(f["certificate"], 0);
@@ -902,7 +910,7 @@ fn issue_server_warns_about_the_apple_825_day_rule() {
         &stderr(&out),
         &[
             "warning: apple-825-days (ios rejects): valid for 900 days",
-            "fix: issue it again valid 825 days or fewer: `pinset issue server long --days 397`",
+            "fix: `pinset issue server long --days 397`; issue it again valid 825 days or fewer",
             "source: Apple HT210176",
         ],
         "the warning",
@@ -936,7 +944,10 @@ fn init_warns_about_platform_rules_too_and_a_default_site_has_none() {
     assert_exit(&out, 0, "init with an Ed25519 key");
     assert_contains(
         &stderr(&out),
-        &["warning: eddsa-key (ios, chrome reject", "fix: use an EC P-256 key"],
+        &[
+            "warning: eddsa-key (ios, chrome reject",
+            "fix: `pinset issue server server --key-type p256`; use an EC P-256 key",
+        ],
         "the warning",
     );
     assert_contains(&stdout(&out), &["Created site"], "the report");

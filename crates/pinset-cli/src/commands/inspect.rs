@@ -100,7 +100,7 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
     for (i, f) in findings.iter().enumerate() {
         let label = if i == 0 { "findings" } else { "" };
         out.push_str(&format!("  {label:<14} {} {}\n", f.severity().name(), untrusted(&f.to_string())));
-        out.push_str(&format!("  {:<14}   fix: {}\n", "", untrusted(&f.fix)));
+        out.push_str(&format!("  {:<14}   fix: {}\n", "", output::fix_text(f, None)));
         out.push_str(&format!("  {:<14}   source: {}\n", "", f.source));
     }
     out

@@ -305,7 +305,7 @@ fn common_warnings(model: &SiteTrust, target: Target) -> Vec<Warning> {
 pub fn write_files(out: &Path, files: &[ExportFile]) -> Result<Vec<std::path::PathBuf>> {
     if out.exists() && !out.is_dir() {
         return Err(Error::bad_value(
-            "--out",
+            "export folder",
             &out.display().to_string(),
             "is a file, not a folder",
             Some("give a folder to write the export into (it is created if missing)"),

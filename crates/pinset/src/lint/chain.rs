@@ -44,7 +44,7 @@ pub(super) fn chain_rules(c: &Cert<'_>, signs: bool, now: OffsetDateTime, out: &
                     "this root has {}: Chrome checks a locally trusted root's extensions and refuses it as an issuer",
                     problems.join(" and ")
                 ),
-                "create the root again with basicConstraints CA:TRUE and keyUsage keyCertSign (pinset init does)",
+                "create the root again with basicConstraints CA:TRUE and keyUsage keyCertSign, as pinset makes its roots",
             ));
         }
         return;
@@ -75,7 +75,7 @@ pub(super) fn root_rules(c: &Cert<'_>, out: &mut Vec<Finding>) {
                  Trust Settings",
                 printable(&c.subject)
             ),
-            "create the root again with a CN (openssl: -subj '/CN=Shop CA'; pinset init names it `pinset CA SITE`)",
+            "create the root again with a CN (openssl: -subj '/CN=Shop CA'; pinset names its roots `pinset CA SITE`)",
         ));
     }
 }

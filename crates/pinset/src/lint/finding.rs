@@ -117,16 +117,36 @@ pub struct Finding {
     pub platforms: Vec<Effect>,
     /// What was found, naming the value (`valid for 900 days (…)`).
     pub message: String,
-    /// What to do about it.
+    /// What to do about it, in words (with openssl's spelling where it helps).
     pub fix: String,
+    /// When the fix is to issue the server certificate again: what to change, as data a
+    /// front end words in its own options.
+    pub reissue: Option<Reissue>,
     /// The rule's source.
     pub source: &'static str,
+}
+
+/// A server certificate issued again with these changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reissue {
+    /// Addresses it must name (each as the SAN type its kind needs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<crate::address::Host>,
+    /// Every address clients dial must be named, and the finding cannot tell which.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub every_address: bool,
+    /// Its validity, in days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Its key type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<crate::pki::KeyType>,
 }
 
 impl serde::Serialize for Finding {
     /// The fields, plus `severity`: the strictest among the platforms.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Finding", 8)?;
+        let mut s = serializer.serialize_struct("Finding", 9)?;
         s.serialize_field("rule", self.rule)?;
         s.serialize_field("severity", &self.severity())?;
         s.serialize_field("certificate", &self.certificate)?;
@@ -134,6 +154,11 @@ impl serde::Serialize for Finding {
         s.serialize_field("platforms", &self.platforms)?;
         s.serialize_field("message", &self.message)?;
         s.serialize_field("fix", &self.fix)?;
+        if let Some(r) = &self.reissue {
+            s.serialize_field("reissue", r)?;
+        } else {
+            s.skip_field("reissue")?;
+        }
         s.serialize_field("source", self.source)?;
         s.end()
     }
@@ -154,8 +179,15 @@ impl Finding {
             platforms,
             message,
             fix: fix.into(),
+            reissue: None,
             source: rule.source,
         }
+    }
+
+    /// This finding, fixed by issuing the server certificate again with `reissue`.
+    pub(super) fn reissued(mut self, reissue: Reissue) -> Finding {
+        self.reissue = Some(reissue);
+        self
     }
 
     /// The strictest severity among its platforms.

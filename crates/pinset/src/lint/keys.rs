@@ -3,7 +3,7 @@
 //! an RSA key of 1024 to 2047 bits only by Apple …), plus the key rules that concern some
 //! platforms only (`eddsa-key`, `p521-server-key`).
 
-use super::finding::{Finding, NONE, R, Severity, W, all, effects, trust};
+use super::finding::{Finding, NONE, R, Reissue, Severity, W, all, effects, trust};
 use super::parsed::Cert;
 use super::rules::{
     EDDSA_KEY, INVALID_VERSION, MD5_SIGNATURE, P521_SERVER_KEY, RSA_BELOW_2048, RSA_FLOOR_BITS, SHA1_SIGNATURE,
@@ -84,17 +84,20 @@ pub(super) fn key_rules(c: &Cert<'_>, server: bool, out: &mut Vec<Finding>) {
         }
     }
     if key.algorithm == "Ed25519" || key.algorithm == "Ed448" {
-        out.push(Finding::new(
-            EDDSA_KEY,
-            c,
-            trust(R, W, R, W),
-            format!(
-                "{role} is {}: Apple and Chrome cannot use it; Java needs version 15 or later, Android a recent \
+        out.push(
+            Finding::new(
+                EDDSA_KEY,
+                c,
+                trust(R, W, R, W),
+                format!(
+                    "{role} is {}: Apple and Chrome cannot use it; Java needs version 15 or later, Android a recent \
                  version",
-                key.algorithm
-            ),
-            "use an EC P-256 key (--key-type p256, pinset's default) for certificates apps and browsers check",
-        ));
+                    key.algorithm
+                ),
+                "use an EC P-256 key (pinset's default) for certificates apps and browsers check",
+            )
+            .reissued(p256()),
+        );
     }
     if server && key.algorithm == "EC P-521" {
         out.push(Finding::new(
@@ -127,8 +130,14 @@ fn rsa_below_2048(c: &Cert<'_>, role: &str, algorithm: &str, bits: usize) -> Fin
         c,
         trust(R, others, others, others),
         message,
-        "use a new key: EC P-256 (pinset's default, --key-type p256) or RSA of 2048 bits or more",
+        "use a new key: EC P-256 (pinset's default) or RSA of 2048 bits or more",
     )
+    .reissued(p256())
+}
+
+/// Issuing the certificate again with an EC P-256 key, pinset's default.
+fn p256() -> Reissue {
+    Reissue { key_type: Some(crate::pki::KeyType::P256), ..Reissue::default() }
 }
 
 /// `unsupported-key`, for the key algorithms [`support`](super::support) names (Ed448 is

@@ -38,7 +38,7 @@ use x509_parser::extensions::GeneralName;
 use crate::error::Result;
 use crate::pki::APPLE_MAX_SERVER_DAYS;
 
-pub use finding::{Effect, Finding, Platform, Severity, Verdict, verdict};
+pub use finding::{Effect, Finding, Platform, Reissue, Severity, Verdict, verdict};
 pub use names::Host;
 pub use rules::*;
 
@@ -137,7 +137,7 @@ fn select(findings: Vec<Finding>, platforms: &[Platform]) -> Vec<Finding> {
     kept
 }
 
-const EKU_FIX: &str = "with extendedKeyUsage serverAuth, as `pinset issue server` does";
+const EKU_FIX: &str = "with extendedKeyUsage serverAuth, as pinset issues server certificates";
 
 fn date(t: OffsetDateTime) -> String {
     t.date().to_string()

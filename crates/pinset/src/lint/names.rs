@@ -7,28 +7,25 @@ use std::net::IpAddr;
 
 use x509_parser::extensions::GeneralName;
 
-use super::finding::{Finding, NONE, R, Severity, W, all, effects, trust};
+use super::finding::{Finding, NONE, R, Reissue, Severity, W, all, effects, trust};
 use super::parsed::{Cert, printable};
 use super::rules::{IP_ONLY_AS_DNS_SAN, NAME_CONSTRAINTS, NAME_NOT_IN_SAN, NAME_ONLY_IN_CN, NO_SAN_CN_ONLY};
 use crate::cert::San;
 
 pub use crate::address::Host;
 
-/// The option of a new server identity that names this address.
-fn issue_option(host: &Host) -> String {
-    match host {
-        Host::Ip(ip) => format!("--ip {ip}"),
-        Host::Dns(d) => format!("--dns {d}"),
-    }
-}
-
-/// How to name `host` in a new certificate, with pinset and with openssl.
+/// How to name `host` in a new certificate with openssl.
 fn name_it(host: &Host) -> String {
     let san = match host {
         Host::Ip(ip) => format!("IP:{ip}"),
         Host::Dns(d) => format!("DNS:{d}"),
     };
-    format!("`pinset issue server NAME {}`; openssl: -addext subjectAltName={san}", issue_option(host))
+    format!("openssl: -addext subjectAltName={san}")
+}
+
+/// Issuing the certificate again naming `host`.
+fn naming(host: &Host) -> Reissue {
+    Reissue { names: vec![host.clone()], ..Reissue::default() }
 }
 
 /// The address rules: SANs of the right type, no CN-only names, no IP written as a DNS name.
@@ -68,22 +65,29 @@ pub(super) fn name_rules(c: &Cert<'_>, sans: &[San], name: Option<&Host>, out: &
             },
             (None, None) => None,
         };
-        let fix = match suggest {
-            Some(host) => format!("issue it again with a subjectAltName for each address: {}", name_it(&host)),
-            None => "issue it again with a subjectAltName for each address: `pinset issue server NAME --ip \
-                     ADDRESS`; openssl: -addext subjectAltName=IP:ADDRESS"
-                .into(),
-        };
-        out.push(Finding::new(
-            NO_SAN_CN_ONLY,
-            c,
-            effects([R, R, R, java, R]),
-            format!(
-                "no DNS or IP subjectAltName, {cn_text}: Apple, Chrome, Android 9+ and OkHttp ignore the CN; Java \
-                 uses it for DNS names only"
+        let (fix, reissue) = match suggest {
+            Some(host) => {
+                (format!("issue it again with a subjectAltName for each address; {}", name_it(&host)), naming(&host))
+            }
+            None => (
+                "issue it again with a subjectAltName for each address; openssl: -addext subjectAltName=IP:ADDRESS"
+                    .to_string(),
+                Reissue { every_address: true, ..Reissue::default() },
             ),
-            fix,
-        ));
+        };
+        out.push(
+            Finding::new(
+                NO_SAN_CN_ONLY,
+                c,
+                effects([R, R, R, java, R]),
+                format!(
+                    "no DNS or IP subjectAltName, {cn_text}: Apple, Chrome, Android 9+ and OkHttp ignore the CN; Java \
+                 uses it for DNS names only"
+                ),
+                fix,
+            )
+            .reissued(reissue),
+        );
         // The CN carries the name dialled: the finding above says all there is to say.
         if name.is_none_or(cn_matches) {
             return;
@@ -108,8 +112,9 @@ pub(super) fn name_rules(c: &Cert<'_>, sans: &[San], name: Option<&Host>, out: &
                      and refuse it (SANs: {san_list})",
                     printable(as_dns)
                 ),
-                format!("issue it again with an iPAddress SAN, not a DNS one: {}", name_it(&Host::Ip(ip))),
-            ));
+                format!("issue it again with an iPAddress SAN, not a DNS one; {}", name_it(&Host::Ip(ip))),
+            )
+            .reissued(naming(&Host::Ip(ip))));
         }
         return;
     };
@@ -124,17 +129,20 @@ pub(super) fn name_rules(c: &Cert<'_>, sans: &[San], name: Option<&Host>, out: &
     if let Host::Ip(ip) = host
         && let Some((as_dns, _)) = ip_as_dns.iter().find(|(_, i)| i == ip)
     {
-        out.push(Finding::new(
-            IP_ONLY_AS_DNS_SAN,
-            c,
-            all(Severity::Reject),
-            format!(
-                "{ip} is only a DNS SAN (DNS:{}); clients connecting by IP compare only iPAddress SANs (SANs: \
+        out.push(
+            Finding::new(
+                IP_ONLY_AS_DNS_SAN,
+                c,
+                all(Severity::Reject),
+                format!(
+                    "{ip} is only a DNS SAN (DNS:{}); clients connecting by IP compare only iPAddress SANs (SANs: \
                  {san_list})",
-                printable(as_dns)
-            ),
-            format!("issue it again with an iPAddress SAN, not a DNS one: {}", name_it(host)),
-        ));
+                    printable(as_dns)
+                ),
+                format!("issue it again with an iPAddress SAN, not a DNS one; {}", name_it(host)),
+            )
+            .reissued(naming(host)),
+        );
         return;
     }
     if !(ips.is_empty() && dns.is_empty()) && cn_matches(host) {
@@ -143,22 +151,28 @@ pub(super) fn name_rules(c: &Cert<'_>, sans: &[San], name: Option<&Host>, out: &
             Host::Dns(_) if dns.is_empty() => W,
             _ => R,
         };
-        out.push(Finding::new(
-            NAME_ONLY_IN_CN,
-            c,
-            effects([R, R, R, java, R]),
-            format!("{host} is only in the subject CN, not in a {} SAN (SANs: {san_list})", host.san_type()),
-            format!("issue it again with {host} in the SANs: {}", name_it(host)),
-        ));
+        out.push(
+            Finding::new(
+                NAME_ONLY_IN_CN,
+                c,
+                effects([R, R, R, java, R]),
+                format!("{host} is only in the subject CN, not in a {} SAN (SANs: {san_list})", host.san_type()),
+                format!("issue it again with {host} in the SANs; {}", name_it(host)),
+            )
+            .reissued(naming(host)),
+        );
         return;
     }
-    out.push(Finding::new(
-        NAME_NOT_IN_SAN,
-        c,
-        all(Severity::Reject),
-        format!("{host} is in no {} SAN (SANs: {san_list})", host.san_type()),
-        format!("dial an address the certificate names, or issue it again with {host} added: {}", name_it(host)),
-    ));
+    out.push(
+        Finding::new(
+            NAME_NOT_IN_SAN,
+            c,
+            all(Severity::Reject),
+            format!("{host} is in no {} SAN (SANs: {san_list})", host.san_type()),
+            format!("dial an address the certificate names, or issue it again with {host} added; {}", name_it(host)),
+        )
+        .reissued(naming(host)),
+    );
 }
 
 /// One subtree of a nameConstraints extension that pinset can check.

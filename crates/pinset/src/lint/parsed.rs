@@ -95,7 +95,7 @@ impl<'c> Extensions<'c> {
                 c,
                 all(Severity::Reject),
                 format!("the {} extension is duplicated or malformed", bad.join(", ")),
-                "issue the certificate again with a tool that encodes its extensions correctly (pinset issue)",
+                "issue the certificate again with a tool that encodes its extensions correctly (pinset does)",
             ));
         }
         Extensions { eku, ku, ca, sans }

@@ -5,7 +5,7 @@
 use time::{Duration, OffsetDateTime};
 
 use super::chain::root_rules;
-use super::finding::{Finding, NONE, R, Severity, W, all, effects, trust};
+use super::finding::{Finding, NONE, R, Reissue, Severity, W, all, effects, trust};
 use super::keys::{format_rules, key_rules, signature_rules};
 use super::names::{Host, name_rules};
 use super::parsed::{Cert, Extensions, cert_ku_names};
@@ -34,24 +34,24 @@ pub(super) fn server_rules(
     // Apple: 825 days.
     let lifetime = not_after - not_before;
     if apple_2019 && lifetime > Duration::days(i64::from(APPLE_MAX_SERVER_DAYS)) {
-        out.push(Finding::new(
-            APPLE_825_DAYS,
-            c,
-            effects([R, NONE, NONE, NONE, NONE]),
-            format!(
-                "valid for {} ({} to {}); iOS and macOS accept at most {APPLE_MAX_SERVER_DAYS} days",
-                span(lifetime),
-                date(not_before),
-                date(not_after)
-            ),
-            reissue(
-                &format!(
-                    "valid {APPLE_MAX_SERVER_DAYS} days or fewer: `pinset issue server NAME --days \
-                     {LEAF_VALIDITY_DAYS}` (the default)"
+        out.push(
+            Finding::new(
+                APPLE_825_DAYS,
+                c,
+                effects([R, NONE, NONE, NONE, NONE]),
+                format!(
+                    "valid for {} ({} to {}); iOS and macOS accept at most {APPLE_MAX_SERVER_DAYS} days",
+                    span(lifetime),
+                    date(not_before),
+                    date(not_after)
                 ),
-                &format!("-days {LEAF_VALIDITY_DAYS}"),
-            ),
-        ));
+                reissue(
+                    &format!("valid {APPLE_MAX_SERVER_DAYS} days or fewer ({LEAF_VALIDITY_DAYS}, pinset's default)"),
+                    &format!("-days {LEAF_VALIDITY_DAYS}"),
+                ),
+            )
+            .reissued(Reissue { days: Some(LEAF_VALIDITY_DAYS), ..Reissue::default() }),
+        );
     }
 
     // Extended key usage.
@@ -97,7 +97,7 @@ pub(super) fn server_rules(
              verify/get and other rustls clients refuse it"
                 .into(),
             "if this is the CA, lint the server's certificate instead; otherwise issue it again with basicConstraints \
-             CA:FALSE, as `pinset issue server` does; openssl: -addext basicConstraints=critical,CA:FALSE",
+             CA:FALSE, as pinset issues server certificates; openssl: -addext basicConstraints=critical,CA:FALSE",
         ));
     }
 
@@ -182,7 +182,7 @@ fn key_usage_rule(c: &Cert<'_>, ext: &Extensions<'_>, out: &mut Vec<Finding>) {
             trust(NONE, W, W, W),
             format!(
                 "keyUsage is {has}, without digitalSignature: this RSA key works only with TLS 1.2 RSA key exchange, \
-                 which TLS 1.3 and rustls servers (pinset serve) never use"
+                 which TLS 1.3 and rustls servers (pinset's own among them) never use"
             ),
         )
     } else if key.algorithm.starts_with("RSA") {
@@ -208,7 +208,7 @@ fn key_usage_rule(c: &Cert<'_>, ext: &Extensions<'_>, out: &mut Vec<Finding>) {
         effects,
         message,
         reissue(
-            "with keyUsage digitalSignature (and keyEncipherment for an RSA key), as `pinset issue server` does",
+            "with keyUsage digitalSignature (and keyEncipherment for an RSA key), as pinset issues server certificates",
             "-addext keyUsage=critical,digitalSignature",
         ),
     ));

@@ -205,7 +205,8 @@ fn an_address_outside_the_sans_is_rejected_everywhere() {
     let f = only(&f, "name-not-in-san");
     assert_eq!(f.platforms, all(Severity::Reject));
     assert!(f.message.contains("192.168.1.11") && f.message.contains("IP:192.168.1.10"), "{}", f.message);
-    assert!(f.fix.contains("--ip 192.168.1.11"), "{}", f.fix);
+    assert!(f.fix.contains("subjectAltName=IP:192.168.1.11"), "{}", f.fix);
+    assert_eq!(f.reissue.as_ref().map(|r| r.names.clone()), Some(vec![Host::Ip(ip("192.168.1.11"))]));
     let f = lint_all(&chain, Some("hub.local"));
     assert!(only(&f, "name-not-in-san").message.contains("no dNSName SAN"));
 }
@@ -217,7 +218,8 @@ fn apple_825_days_names_the_lifetime_and_only_ios() {
     let finding = only(&f, "apple-825-days");
     assert_eq!(finding.platforms, vec![Effect { platform: Platform::Ios, severity: Severity::Reject }]);
     assert!(finding.message.starts_with("valid for 900 days ("), "{}", finding.message);
-    assert!(finding.fix.contains("--days 397"), "{}", finding.fix);
+    assert!(finding.fix.contains("-days 397"), "{}", finding.fix);
+    assert_eq!(finding.reissue.as_ref().and_then(|r| r.days), Some(397));
     assert!(finding.source.contains("HT210176"));
     assert_eq!(verdict(&f, Platform::Ios), Verdict::Rejects);
     assert_eq!(verdict(&f, Platform::Android), Verdict::Accepts);
@@ -312,7 +314,8 @@ fn cn_only_names_java_alone_may_fall_back_for_a_dns_name() {
     let finding = only(&f, "no-san-cn-only");
     assert_eq!(finding.platforms, effects([R, R, R, W, R]));
     assert!(finding.message.contains("only CN=hub.local"), "{}", finding.message);
-    assert!(finding.fix.contains("--dns hub.local"), "{}", finding.fix);
+    assert!(finding.fix.contains("subjectAltName=DNS:hub.local"), "{}", finding.fix);
+    assert_eq!(finding.reissue.as_ref().map(|r| r.names.clone()), Some(vec![Host::Dns("hub.local".into())]));
     // Dialled by that name: the same single finding.
     assert_eq!(only(&lint_all(&der, Some("hub.local")), "no-san-cn-only").platforms, effects([R, R, R, W, R]));
     // Another name: Java refuses too, and the mismatch is named.
@@ -324,7 +327,8 @@ fn cn_only_names_java_alone_may_fall_back_for_a_dns_name() {
     let f = lint_all(&der, Some("192.168.1.10"));
     assert_eq!(only(&f, "no-san-cn-only").platforms, all(Severity::Reject));
     assert_eq!(only(&lint_all(&der, None), "no-san-cn-only").platforms, all(Severity::Reject));
-    assert!(f[0].fix.contains("--ip 192.168.1.10"), "{}", f[0].fix);
+    assert!(f[0].fix.contains("subjectAltName=IP:192.168.1.10"), "{}", f[0].fix);
+    assert_eq!(f[0].reissue.as_ref().map(|r| r.names.clone()), Some(vec![Host::Ip(ip("192.168.1.10"))]));
 }
 
 #[test]
@@ -472,7 +476,8 @@ fn findings_serialize_with_their_severity_and_fix() {
     assert_eq!(v["rule"], "apple-825-days");
     assert_eq!(v["severity"], "reject");
     assert_eq!(v["platforms"], serde_json::json!([{"platform": "ios", "severity": "reject"}]));
-    assert!(v["fix"].as_str().is_some_and(|s| s.contains("--days")), "{v}");
+    assert!(v["fix"].as_str().is_some_and(|s| s.contains("-days 397")), "{v}");
+    assert_eq!(v["reissue"]["days"], 397, "{v}");
     assert!(v["source"].as_str().is_some_and(|s| s.contains("HT210176")), "{v}");
 }
 
@@ -485,6 +490,7 @@ fn platform_text_groups_by_severity() {
         platforms: trust(R, W, W, W),
         message: "m".into(),
         fix: "f".into(),
+        reissue: None,
         source: "s",
     };
     assert_eq!(f.platforms_text(), "ios rejects; android, chrome, java, okhttp warn");
