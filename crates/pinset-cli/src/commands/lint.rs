@@ -109,7 +109,7 @@ fn render(r: &Report<'_>) -> String {
         };
         t.push_str(&format!("{:<6} {}  {}\n", f.severity().name(), f.rule, f.platforms_text()));
         t.push_str(&format!("       {which}: {}\n", untrusted(&f.message)));
-        t.push_str(&format!("       fix: {}\n", output::fix_text(&f, None)));
+        t.push_str(&format!("       fix: {}\n", output::fix_text(f, None)));
         t.push_str(&format!("       source: {}\n", f.source));
     }
     t
