@@ -1,5 +1,5 @@
 //! `pinset`: the command-line tool. `main` parses, dispatches and turns the result into the
-//! exit codes of the design: 0 ok, 1 a verification or pin failure, 2 usage or I/O error.
+//! exit codes of docs/architecture.md: 0 ok, 1 a verification or pin failure, 2 usage or I/O error.
 
 mod cli;
 mod client_trust;

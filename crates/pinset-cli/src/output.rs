@@ -14,7 +14,7 @@ use anyhow::{Context as _, anyhow};
 use pinset::Remedy;
 use zeroize::Zeroizing;
 
-/// How a command ended, as its exit code says it (the design's conventions).
+/// How a command ended, as its exit code says it (docs/architecture.md, "Conventions").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     /// 0: done.

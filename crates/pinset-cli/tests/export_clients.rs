@@ -260,7 +260,7 @@ fn texts(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// The SPKI pin of a certificate, computed by openssl alone (PLATFORMS.md's recipe).
+/// The SPKI pin of a certificate, computed by openssl alone (docs/platforms.md's recipe).
 fn cert_pin(cert: &Path) -> String {
     pipeline(
         "openssl x509 -in \"$1\" -pubkey -noout | openssl pkey -pubin -outform der \

@@ -113,7 +113,7 @@ impl<'de> serde::Deserialize<'de> for Pin {
     }
 }
 
-/// The wrappers a pin is written in (see PLATFORMS.md: the pin is the same, the wrapper
+/// The wrappers a pin is written in (see docs/platforms.md: the pin is the same, the wrapper
 /// differs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinFormat {

@@ -1,5 +1,5 @@
 //! Keys and certificates: the private CA, server and client certificates in the safe
-//! profile of PLATFORMS.md, and PKCS#12 bundles for client certificates.
+//! profile of docs/platforms.md, and PKCS#12 bundles for client certificates.
 //!
 //! Every compatibility constant sits next to the rule it satisfies.
 
@@ -21,7 +21,7 @@ use crate::pin::{Pin, hex};
 /// their life is the fleet's horizon; Apple's 825-day limit applies to leaves only.
 pub const CA_VALIDITY_DAYS: u32 = 3650;
 /// Default lifetime of server and client certificates: 397 days, the safe profile of
-/// PLATFORMS.md. It stays under the 398 days Apple and Chrome allow publicly trusted
+/// docs/platforms.md. It stays under the 398 days Apple and Chrome allow publicly trusted
 /// leaves, so the same certificate stays valid if a site ever moves to a public root.
 pub const LEAF_VALIDITY_DAYS: u32 = 397;
 /// Apple (iOS 13+, macOS 10.15+) rejects any TLS server certificate valid for more

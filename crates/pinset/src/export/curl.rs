@@ -3,7 +3,7 @@
 //! compiled into curl is not consulted as well) and `--pinnedpubkey` set to the keys of the
 //! server the URL names, and explains a refusal with the server's key and the pinned ones.
 //!
-//! curl's `--pinnedpubkey` compares the leaf's key only (PLATFORMS.md), so the script carries
+//! curl's `--pinnedpubkey` compares the leaf's key only (docs/platforms.md), so the script carries
 //! each server's own keys even when the plan pins the CA; a `curl-leaf-only` warning says so.
 
 use super::{Export, ExportFile, Options, ServerTrust, SiteTrust, Target, text};

@@ -1,5 +1,5 @@
 //! Pinning configuration for client platforms: a site plan turned into the files an app
-//! developer pastes into an app, written to each platform's own rules (see PLATFORMS.md),
+//! developer pastes into an app, written to each platform's own rules (see docs/platforms.md),
 //! with a [`Warning`] wherever a platform cannot do what the plan asks.
 //!
 //! Exports are deterministic: the same plan and certificates give byte-identical files
@@ -270,7 +270,7 @@ pub fn export_all(model: &SiteTrust, options: &Options) -> (Vec<ExportFile>, Vec
     (files, warnings)
 }
 
-/// Warnings every target shares: the rotation rules of PLATFORMS.md.
+/// Warnings every target shares: the rotation rules of docs/platforms.md.
 fn common_warnings(model: &SiteTrust, target: Target) -> Vec<Warning> {
     let mut out = Vec::new();
     for s in &model.servers {

@@ -4,7 +4,7 @@
 //! checked (Node links issuers by name, not by signature). The agent keeps no TLS sessions:
 //! Node skips `checkServerIdentity` on a resumed one. Pins hash the DER SPKI of
 //! `crypto.X509Certificate`, never `cert.pubkey`, which holds a bare EC point for EC keys
-//! (PLATFORMS.md). `node pinset-pinning.js URL` fetches a URL with it.
+//! (docs/platforms.md). `node pinset-pinning.js URL` fetches a URL with it.
 
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
