@@ -209,6 +209,9 @@ pub type Observer = Arc<dyn Fn(Result<&Verified, &VerifyError>) + Send + Sync>;
 struct Anchor {
     trust_anchor: TrustAnchor<'static>,
     subject: String,
+    /// Its SubjectPublicKeyInfo, the whole SEQUENCE, and the pin of it: computed once.
+    spki: Vec<u8>,
+    pin: Pin,
 }
 
 /// Addresses (perhaps `*.` patterns) and the pins shown on them.
@@ -439,7 +442,9 @@ fn anchor_of(der: CertificateDer<'static>) -> Result<Anchor, BuildError> {
     let trust_anchor = webpki::anchor_from_trusted_cert(&der)
         .map_err(|e| BuildError::BadAnchor { subject: subject.clone(), detail: e.to_string() })?
         .to_owned();
-    Ok(Anchor { trust_anchor, subject })
+    let spki = der_sequence(trust_anchor.subject_public_key_info.as_ref());
+    let pin = Pin::of_spki(&spki);
+    Ok(Anchor { trust_anchor, subject, spki, pin })
 }
 
 /// webpki keeps an anchor's SubjectPublicKeyInfo without its outer SEQUENCE: re-wrap it
@@ -581,13 +586,26 @@ impl PinnedVerifier {
         };
         let cert = EndEntityCert::try_from(end_entity)
             .map_err(|e| fail(FailureKind::Malformed, describe(&e), sent_chain()))?;
+        // The leaf is parsed once more, by x509-parser, for what webpki does not expose (its
+        // subject as text, its key's type and size, its key usage); the chain's other
+        // certificates are read from webpki's own parse.
+        let leaf = pinset::cert::parse("", end_entity).ok();
+        let leaf_link = leaf.as_ref().map_or_else(
+            || link_of_cert(Position::Leaf, &cert),
+            |l| ChainLink {
+                position: Position::Leaf,
+                pin: Pin::of_spki(l.public_key().raw),
+                subject: pinset::cert::name_to_string(l.subject()),
+                sent: true,
+            },
+        );
         let pins_apply = !pins.is_empty() && !self.pins_expired(now);
         // The pin check runs inside path building, so that any validated path carrying a
         // pinned key is accepted (webpki tries the others when one is refused here).
         let matched: RefCell<Option<AcceptedPath>> = RefCell::new(None);
         let mismatched: RefCell<Option<Vec<ChainLink>>> = RefCell::new(None);
         let check_path = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            let chain = self.path_links(path, &cert, intermediates);
+            let chain = self.path_links(path, &leaf_link, end_entity, intermediates);
             if !pins_apply {
                 *matched.borrow_mut() = Some((None, chain));
                 return Ok(());
@@ -661,7 +679,7 @@ impl PinnedVerifier {
         }
         // What a handshake would refuse later (a key it cannot verify a signature with) or
         // should refuse (a certificate-signing key), refused here so offline checks agree.
-        if let Some((kind, detail)) = leaf_refusal(end_entity) {
+        if let Some((kind, detail)) = leaf.as_ref().and_then(leaf_refusal) {
             return Err(fail(kind, detail, chain));
         }
         let pins = match (pin_match, self.pins_expire_after) {
@@ -684,28 +702,29 @@ impl PinnedVerifier {
     fn path_links(
         &self,
         path: &webpki::VerifiedPath<'_>,
-        end_entity: &EndEntityCert<'_>,
+        leaf: &ChainLink,
+        end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
     ) -> Vec<ChainLink> {
-        let mut chain = vec![link_of_cert(Position::Leaf, end_entity)];
+        let mut chain = vec![leaf.clone()];
         for c in path.intermediate_certificates() {
             chain.push(link_of_cert(Position::Intermediate, c));
         }
         let anchor = path.anchor();
-        let pin = anchor_pin(anchor);
-        let spki = der_sequence(anchor.subject_public_key_info.as_ref());
-        // A self-signed server's certificate is its own anchor, sent as the leaf.
-        let sent = end_entity.subject_public_key_info().as_ref() == spki.as_slice()
-            || intermediates
-                .iter()
-                .filter_map(|c| webpki::EndEntityCert::try_from(c).ok())
-                .any(|c| c.subject_public_key_info().as_ref() == spki.as_slice());
-        let subject = self
-            .anchors
-            .iter()
-            .find(|a| a.trust_anchor.subject_public_key_info == anchor.subject_public_key_info)
-            .map(|a| a.subject.clone())
-            .unwrap_or_default();
+        let known =
+            self.anchors.iter().find(|a| a.trust_anchor.subject_public_key_info == anchor.subject_public_key_info);
+        let (pin, subject, spki) = match known {
+            Some(a) => (a.pin, a.subject.clone(), a.spki.clone()),
+            None => {
+                let spki = der_sequence(anchor.subject_public_key_info.as_ref());
+                (Pin::of_spki(&spki), String::new(), spki)
+            }
+        };
+        // Whether the server sent a certificate with the anchor's key (a self-signed
+        // server's certificate is its own anchor, sent as the leaf): a certificate carries
+        // its key's SubjectPublicKeyInfo verbatim, so its bytes contain the anchor's.
+        let carries = |der: &[u8]| der.windows(spki.len()).any(|w| w == spki.as_slice());
+        let sent = carries(end_entity.as_ref()) || intermediates.iter().any(|c| carries(c.as_ref()));
         chain.push(ChainLink { position: Position::Anchor, pin, subject, sent });
         chain
     }
@@ -719,10 +738,9 @@ fn unreachable_policy() -> ! {
 /// Why a leaf whose chain validated is refused all the same: a key this provider cannot
 /// verify a handshake signature with (the list is `pinset::lint::support`'s, which `lint`
 /// reports from too), or a key allowed to sign certificates.
-fn leaf_refusal(der: &CertificateDer<'_>) -> Option<(FailureKind, String)> {
+fn leaf_refusal(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<(FailureKind, String)> {
     use pinset::lint::support::{What, unsupported};
-    let cert = pinset::cert::parse("", der).ok()?;
-    if let Some(u) = unsupported(&cert)
+    if let Some(u) = unsupported(cert)
         .into_iter()
         .find(|u| matches!(u.what, What::RsaKeySize { .. } | What::EcCurve | What::KeyAlgorithm))
     {
