@@ -1,0 +1,101 @@
+//! Hostile conditions from outside, each class kept as a test: a standard error that cannot
+//! be written, addresses and URLs that try to smuggle something past pinset, and a site whose
+//! files were swapped behind the plan's back.
+
+mod common;
+
+use std::fs::File;
+use std::process::Stdio;
+
+use common::{assert_contains, assert_exit, loopback_site, pinset, s, stderr, tempdir};
+use pinset_testkit::site::{ca_pem, server_files};
+
+/// Runs pinset with stderr on `/dev/full`, where every write fails with ENOSPC.
+fn with_stderr_full(args: &[&str]) -> std::process::Output {
+    let full = File::options().write(true).open("/dev/full").expect("open /dev/full");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pinset"));
+    cmd.args(args).env_remove("PINSET_SITE").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(full));
+    cmd.output().expect("run pinset")
+}
+
+#[test]
+fn no_command_panics_when_stderr_is_a_full_device() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let (cert, _) = server_files(&site);
+    let ca = ca_pem(&site);
+    let missing = t.path().join("missing.pem");
+    let (ed, bad) = (t.path().join("ed"), t.path().join("bad"));
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["pin", s(&cert)], 0),
+        (vec!["pin", s(&missing)], 2),
+        (vec!["pin", "127.0.0.1:1"], 2),
+        (vec!["inspect", s(&cert)], 0),
+        (vec!["verify", s(&cert), "--site", s(&site), "--name", "127.0.0.1"], 0),
+        (vec!["verify", s(&cert), "--ca", s(&ca), "--name", "10.9.9.9"], 1),
+        (vec!["lint", s(&cert), "--name", "10.9.9.9"], 1),
+        (vec!["get", "https://127.0.0.1:1/", "--site", s(&site), "--timeout", "2"], 2),
+        (vec!["export", "all", "--site", s(&site)], 2),
+        (vec!["init", s(&ed), "--ip", "127.0.0.1", "--key-type", "ed25519"], 0),
+        (vec!["init", s(&bad), "--ip", "300.1.1.1"], 2),
+    ];
+    for (args, code) in cases {
+        let out = with_stderr_full(&args);
+        assert_ne!(out.status.code(), Some(101), "pinset {args:?} panicked with stderr on /dev/full");
+        assert_eq!(out.status.code(), Some(code), "pinset {args:?}: exit code with stderr on /dev/full");
+    }
+}
+
+#[test]
+fn an_ipv4_mapped_ipv6_address_is_refused_with_the_ipv4_address_to_give() {
+    let t = tempdir();
+    let out = pinset().args(["init", s(&t.path().join("x")), "--ip", "::ffff:192.168.1.10"]).output().expect("run");
+    assert_exit(&out, 2, "an IPv4-mapped IPv6 address");
+    assert_contains(&stderr(&out), &["192.168.1.10 written as IPv6", "hint: use --ip 192.168.1.10"], "the refusal");
+    assert!(!t.path().join("x").exists(), "nothing is created");
+}
+
+#[test]
+fn urls_cannot_smuggle_credentials_or_headers_into_a_request() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    for (url, says) in [
+        ("https://user@127.0.0.1:1/", "user name or password"),
+        ("https://user:pw@127.0.0.1:1/", "user name or password"),
+        ("https://127.0.0.1:1/a\r\nX-Injected: 1", "control character"),
+        ("http://127.0.0.1:1/", "plain http"),
+    ] {
+        let out = pinset().args(["get", url, "--site", s(&site), "--timeout", "2"]).output().expect("run");
+        assert_exit(&out, 2, url);
+        assert_contains(&stderr(&out), &[says], url);
+    }
+    let out = pinset()
+        .args(["get", "https://127.0.0.1:1/", "--site", s(&site), "-H", "X-A: 1\r\nX-Injected: 1", "--timeout", "2"])
+        .output()
+        .expect("run");
+    assert_exit(&out, 2, "a header with a line break");
+}
+
+#[test]
+fn an_anchor_swapped_behind_the_plan_is_refused_even_after_the_pins_expired() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let (cert, _) = server_files(&site);
+    // Pins that expired long ago: only the anchors decide now.
+    let plan = site.join("pinset.toml");
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    std::fs::write(&plan, text.replacen("\npin = \"ca\"\n", "\npin = \"ca\"\npin_expiration = \"2020-01-01\"\n", 1))
+        .expect("write plan");
+    let ok = pinset().args(["verify", s(&cert), "--site", s(&site), "--name", "127.0.0.1"]).output().expect("run");
+    assert_exit(&ok, 0, "the genuine site with expired pins");
+
+    // An attacker replaces the standby root's file with a CA of their own.
+    let other = tempdir();
+    let theirs = loopback_site(other.path(), "theirs", &[]);
+    std::fs::copy(ca_pem(&theirs), site.join("pki/authority/ca-standby.pem")).expect("swap");
+    let (their_cert, _) = server_files(&theirs);
+    let out =
+        pinset().args(["verify", s(&their_cert), "--site", s(&site), "--name", "127.0.0.1"]).output().expect("run");
+    assert_exit(&out, 2, "a site whose anchor file holds another key");
+    assert_contains(&stderr(&out), &["ca-standby.pem", "is not the plan's"], "the refusal names the file");
+}
