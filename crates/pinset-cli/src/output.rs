@@ -1,7 +1,7 @@
 //! What a person sees: data on stdout (a closed pipe is not an error), errors on stderr as
 //! `error:` with its causes and a `hint:` line saying what to do next.
 
-use std::io::{self, IsTerminal as _, Read as _, Write as _};
+use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -69,13 +69,7 @@ pub fn site_dir(flag: Option<&Path>) -> PathBuf {
 
 /// Reads an input named on the command line: a path, or `-` for standard input.
 pub fn read_input(name: &str) -> anyhow::Result<Vec<u8>> {
-    if name == "-" {
-        let mut buf = Vec::new();
-        io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
-        return Ok(buf);
-    }
-    std::fs::read(name)
-        .map_err(|e| anyhow!(pinset::Error::Io { action: "cannot read", path: PathBuf::from(name), source: e }))
+    Ok(pinset::input::read_limited(name)?)
 }
 
 /// A PKCS#12 password: from `--password-file`, else `PINSET_P12_PASSWORD`, else a prompt

@@ -69,8 +69,11 @@ pub struct CertSummary {
     /// Whether subject and issuer are the same name and the signature verifies with the
     /// certificate's own key.
     pub self_signed: bool,
-    /// Serial number, lower-case hex.
+    /// Serial number, lower-case hex as OpenSSL prints it (see [`serial_to_string`]).
     pub serial: String,
+    /// What is wrong with the serial number (negative, zero, over 20 octets), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_problem: Option<String>,
     /// Start of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
@@ -109,6 +112,7 @@ pub fn parse<'a>(source: &str, der: &'a [u8]) -> Result<X509Certificate<'a>> {
 /// Summarizes a DER certificate at time `now`.
 pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSummary> {
     let cert = parse(source, der)?;
+    check_serial(source, cert.raw_serial())?;
     let not_before = cert.validity().not_before.to_datetime();
     let not_after = cert.validity().not_after.to_datetime();
     let sans = match cert.subject_alternative_name() {
@@ -151,7 +155,8 @@ pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSu
         subject: name_to_string(cert.subject()),
         issuer: name_to_string(cert.issuer()),
         self_signed,
-        serial: hex(cert.raw_serial()),
+        serial: serial_to_string(cert.raw_serial()),
+        serial_problem: serial_problem(cert.raw_serial()).map(str::to_string),
         not_before,
         not_after,
         days_left: (not_after - now).whole_days(),
@@ -165,6 +170,56 @@ pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSu
         spki_sha256: Pin::of_spki(cert.public_key().raw),
         cert_sha256: CertSha256::of_der(der).to_colon_hex(),
     })
+}
+
+/// A serial number as OpenSSL prints it: hexadecimal without the zero byte DER puts before
+/// a positive number whose top bit is set, and a minus sign before a negative one (the DER
+/// bytes `cf c7` are -0x3039, printed `-3039`; `00 c4 01` is printed `c401`).
+pub fn serial_to_string(raw: &[u8]) -> String {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    let magnitude = if negative { twos_complement(raw) } else { raw.to_vec() };
+    let digits = magnitude.iter().position(|b| *b != 0).map_or(&[0u8][..], |i| &magnitude[i..]);
+    format!("{}{}", if negative { "-" } else { "" }, hex(digits))
+}
+
+/// The magnitude of a negative two's-complement number.
+fn twos_complement(raw: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = raw.iter().map(|b| !b).collect();
+    for b in out.iter_mut().rev() {
+        let (sum, carry) = b.overflowing_add(1);
+        *b = sum;
+        if !carry {
+            break;
+        }
+    }
+    out
+}
+
+/// What RFC 5280 (4.1.2.2) says is wrong with a serial number: it must be positive and at
+/// most 20 octets long, and clients may refuse one that is not.
+pub fn serial_problem(raw: &[u8]) -> Option<&'static str> {
+    if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        Some("negative: RFC 5280 requires a positive serial number, and some clients refuse others")
+    } else if raw.iter().all(|b| *b == 0) {
+        Some("zero: RFC 5280 requires a positive serial number, and some clients refuse others")
+    } else if raw.len() > 20 {
+        Some("longer than the 20 octets RFC 5280 allows, and some clients refuse it")
+    } else {
+        None
+    }
+}
+
+/// Refuses a certificate whose serial number has no content octets: not a valid DER
+/// INTEGER, which OpenSSL refuses to parse (x509-parser lets it through).
+pub(crate) fn check_serial(source: &str, raw: &[u8]) -> Result<()> {
+    if raw.is_empty() {
+        return Err(Error::bad_input(
+            source,
+            "not a valid X.509 certificate: its serial number is empty (a DER INTEGER has at least one byte)",
+            Some("the certificate is malformed; have it issued again"),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn san(name: &GeneralName<'_>) -> San {
