@@ -323,3 +323,73 @@ pub(crate) fn signature_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> Str
     };
     name.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_print_as_openssl_prints_them() {
+        assert_eq!(serial_to_string(&[0xcf, 0xc7]), "-3039", "-12345, as `openssl x509 -serial` shows it");
+        assert_eq!(serial_to_string(&[0x30, 0x39]), "3039");
+        assert_eq!(serial_to_string(&[0x00, 0xc4, 0x01]), "c401", "the sign byte is not part of the number");
+        assert_eq!(serial_to_string(&[0xff]), "-01");
+        assert_eq!(serial_to_string(&[0x80]), "-80");
+        assert_eq!(serial_to_string(&[0x00]), "00");
+        assert_eq!(serial_to_string(&[0x40, 0x01, 0x02]), "400102", "pinset's own serials are unchanged");
+    }
+
+    #[test]
+    fn serials_rfc_5280_forbids_are_flagged() {
+        assert!(serial_problem(&[0xcf, 0xc7]).is_some_and(|p| p.starts_with("negative")));
+        assert!(serial_problem(&[0x00]).is_some_and(|p| p.starts_with("zero")));
+        assert!(serial_problem(&[0x01; 21]).is_some_and(|p| p.contains("20 octets")));
+        assert_eq!(serial_problem(&[0x01; 20]), None);
+        assert_eq!(serial_problem(&[0x00, 0x80]), None);
+    }
+
+    /// A certificate whose serial INTEGER has no content octets (`02 00`), made by cutting
+    /// the serial out of a real one and encoding the enclosing SEQUENCEs again.
+    fn cert_with_empty_serial() -> Vec<u8> {
+        use der::{Decode as _, Encode as _, Reader as _, Tagged as _};
+        fn sequence(content: &[u8]) -> Vec<u8> {
+            let len = der::Length::try_from(content.len()).expect("length");
+            let mut out = der::Header::new(der::Tag::Sequence, len).to_der().expect("header");
+            out.extend_from_slice(content);
+            out
+        }
+        let key = rcgen::KeyPair::generate().expect("key");
+        let der = rcgen::CertificateParams::new(vec!["192.168.1.10".into()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert")
+            .der()
+            .to_vec();
+        let outer = der::asn1::AnyRef::from_der(&der).expect("certificate");
+        let mut reader = der::SliceReader::new(outer.value()).expect("reader");
+        let tbs = reader.decode::<der::asn1::AnyRef<'_>>().expect("tbsCertificate");
+        let after_tbs = reader.read_slice(reader.remaining_len()).expect("rest");
+        let mut fields = der::SliceReader::new(tbs.value()).expect("reader");
+        let version = fields.decode::<der::asn1::AnyRef<'_>>().expect("version");
+        let serial = fields.decode::<der::asn1::AnyRef<'_>>().expect("serial");
+        assert_eq!(serial.tag(), der::Tag::Integer);
+        let mut new_tbs = version.to_der().expect("version");
+        new_tbs.extend_from_slice(&[0x02, 0x00]);
+        new_tbs.extend_from_slice(fields.read_slice(fields.remaining_len()).expect("rest"));
+        let mut content = sequence(&new_tbs);
+        content.extend_from_slice(after_tbs);
+        sequence(&content)
+    }
+
+    #[test]
+    fn an_empty_serial_is_refused() {
+        let der = cert_with_empty_serial();
+        let (_, parsed) = x509_parser::parse_x509_certificate(&der).expect("x509-parser lets it through");
+        assert!(parsed.raw_serial().is_empty());
+        let err = summarize("empty-serial.cer", &der, OffsetDateTime::now_utc()).err().expect("refused").to_string();
+        assert!(err.contains("empty-serial.cer") && err.contains("serial number is empty"), "{err}");
+        let mut none = |_: &str| -> Result<zeroize::Zeroizing<String>> { panic!("no password") };
+        let err = crate::input::read_objects("empty-serial.cer", &der, &mut none).err().expect("refused").to_string();
+        assert!(err.contains("serial number is empty"), "{err}");
+    }
+}
