@@ -386,10 +386,10 @@ mod tests {
         let der = cert_with_empty_serial();
         let (_, parsed) = x509_parser::parse_x509_certificate(&der).expect("x509-parser lets it through");
         assert!(parsed.raw_serial().is_empty());
-        let err = summarize("empty-serial.cer", &der, OffsetDateTime::now_utc()).err().expect("refused").to_string();
+        let err = summarize("empty-serial.cer", &der, OffsetDateTime::now_utc()).expect_err("refused").to_string();
         assert!(err.contains("empty-serial.cer") && err.contains("serial number is empty"), "{err}");
         let mut none = |_: &str| -> Result<zeroize::Zeroizing<String>> { panic!("no password") };
-        let err = crate::input::read_objects("empty-serial.cer", &der, &mut none).err().expect("refused").to_string();
+        let err = crate::input::read_objects("empty-serial.cer", &der, &mut none).expect_err("refused").to_string();
         assert!(err.contains("serial number is empty"), "{err}");
     }
 }
