@@ -150,6 +150,10 @@ fn a_pkcs12_without_a_password_opens_without_asking_for_one() {
     let pin = openssl_pin(&cert);
     let f = p12(t.path(), "nopw.p12", &key, &cert, &["-passout", "pass:"]);
     assert_eq!(pins(&[s(&f)]), [(pin.clone(), "private-key".into()), (pin.clone(), "certificate".into())]);
+    // inspect takes its certificates, and leaves the key alone.
+    let out = pinset_process().args(["inspect", s(&f)]).stdin(Stdio::null()).output().expect("run");
+    assert_exit(&out, 0, "inspect a PKCS#12 without a password");
+    assert_contains(&stdout(&out), &["CN=input test", &pin], "inspect");
     let f = p12(
         t.path(),
         "plain.p12",

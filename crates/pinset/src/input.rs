@@ -167,10 +167,13 @@ pub fn read_certificates(name: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
         ))
     };
     let objects = read_objects(name, bytes, &mut no_password)?;
+    // A PKCS#12 file keeps its key beside its certificates: the certificates are taken.
+    let pkcs12 = DerKind::of(bytes) == Some(DerKind::Pkcs12);
     let mut certs = Vec::new();
     for o in objects {
         match o.cert_der {
             Some(der) => certs.push(der),
+            None if pkcs12 => {}
             None => {
                 return Err(Error::bad_input(
                     &o.source,
@@ -179,6 +182,13 @@ pub fn read_certificates(name: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
                 ));
             }
         }
+    }
+    if certs.is_empty() {
+        return Err(Error::bad_input(
+            name,
+            "is a PKCS#12 file holding no certificate, only a private key",
+            Some("give the certificate file, or a PKCS#12 file exported with its certificate"),
+        ));
     }
     Ok(certs)
 }

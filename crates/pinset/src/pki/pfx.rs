@@ -32,7 +32,12 @@ use crate::error::{Error, Result};
 /// 10,000; a file made with 1,000,000 (above OWASP's 600,000 for PBKDF2) for its MAC, its
 /// certificates and its key still opens, tries included (about 5,000,000 rounds, well under
 /// a second). 200 key bags of 1,000,000 each ask forty times this.
+#[cfg(not(fuzzing))]
 pub const MAX_KDF_ROUNDS: u64 = 6_000_000;
+/// Under the fuzzer the same checks run with a budget a hundred times smaller, so that
+/// every input takes milliseconds.
+#[cfg(fuzzing)]
+pub const MAX_KDF_ROUNDS: u64 = 60_000;
 
 /// The most memory one scrypt derivation may take (128·N·r bytes): OpenSSL's own default
 /// limit (`SCRYPT_MAX_MEM`, 32 MiB), so every file OpenSSL opens still opens here.
@@ -40,7 +45,11 @@ pub const MAX_SCRYPT_MEMORY: u64 = 32 * 1024 * 1024;
 
 /// The most scrypt work (N·r·p summed over the file) pinset does for one PKCS#12 file:
 /// four derivations at OpenSSL's default N = 16384, r = 8, p = 1, each about 50 ms.
+#[cfg(not(fuzzing))]
 pub const MAX_SCRYPT_WORK: u64 = 4 * 16384 * 8;
+/// Under the fuzzer, a budget for small scrypt parameters only (milliseconds per input).
+#[cfg(fuzzing)]
+pub const MAX_SCRYPT_WORK: u64 = 1024 * 8;
 
 /// How deep safeContentsBags may nest: real files never nest; a fuzzer nests until the
 /// stack runs out.
