@@ -208,13 +208,7 @@ pub fn site_dir(flag: Option<&Path>) -> PathBuf {
 
 /// Reads an input named on the command line: a path, or `-` for standard input.
 pub fn read_input(name: &str) -> anyhow::Result<Vec<u8>> {
-    if name == "-" {
-        let mut buf = Vec::new();
-        io::Read::read_to_end(&mut io::stdin(), &mut buf).context("cannot read standard input")?;
-        return Ok(buf);
-    }
-    std::fs::read(name)
-        .map_err(|e| anyhow!(pinset::Error::Io { action: "cannot read", path: PathBuf::from(name), source: e }))
+    Ok(pinset::input::read_limited(name)?)
 }
 
 /// A PKCS#12 password: from `--password-file`, else `PINSET_P12_PASSWORD`, else a prompt

@@ -69,8 +69,11 @@ pub struct CertSummary {
     /// Whether subject and issuer are the same name and the signature verifies with the
     /// certificate's own key.
     pub self_signed: bool,
-    /// Serial number, lower-case hex.
+    /// Serial number, lower-case hex as OpenSSL prints it (see [`serial_to_string`]).
     pub serial: String,
+    /// What is wrong with the serial number (negative, zero, over 20 octets), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_problem: Option<String>,
     /// Start of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
@@ -109,6 +112,7 @@ pub fn parse<'a>(source: &str, der: &'a [u8]) -> Result<X509Certificate<'a>> {
 /// Summarizes a DER certificate at time `now`.
 pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSummary> {
     let cert = parse(source, der)?;
+    check_serial(source, cert.raw_serial())?;
     let not_before = cert.validity().not_before.to_datetime();
     let not_after = cert.validity().not_after.to_datetime();
     let sans = match cert.subject_alternative_name() {
@@ -151,7 +155,8 @@ pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSu
         subject: name_to_string(cert.subject()),
         issuer: name_to_string(cert.issuer()),
         self_signed,
-        serial: hex(cert.raw_serial()),
+        serial: serial_to_string(cert.raw_serial()),
+        serial_problem: serial_problem(cert.raw_serial()).map(str::to_string),
         not_before,
         not_after,
         days_left: (not_after - now).whole_days(),
@@ -165,6 +170,56 @@ pub fn summarize(source: &str, der: &[u8], now: OffsetDateTime) -> Result<CertSu
         spki_sha256: Pin::of_spki(cert.public_key().raw),
         cert_sha256: CertSha256::of_der(der).to_colon_hex(),
     })
+}
+
+/// A serial number as OpenSSL prints it: hexadecimal without the zero byte DER puts before
+/// a positive number whose top bit is set, and a minus sign before a negative one (the DER
+/// bytes `cf c7` are -0x3039, printed `-3039`; `00 c4 01` is printed `c401`).
+pub fn serial_to_string(raw: &[u8]) -> String {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    let magnitude = if negative { twos_complement(raw) } else { raw.to_vec() };
+    let digits = magnitude.iter().position(|b| *b != 0).map_or(&[0u8][..], |i| &magnitude[i..]);
+    format!("{}{}", if negative { "-" } else { "" }, hex(digits))
+}
+
+/// The magnitude of a negative two's-complement number.
+fn twos_complement(raw: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = raw.iter().map(|b| !b).collect();
+    for b in out.iter_mut().rev() {
+        let (sum, carry) = b.overflowing_add(1);
+        *b = sum;
+        if !carry {
+            break;
+        }
+    }
+    out
+}
+
+/// What RFC 5280 (4.1.2.2) says is wrong with a serial number: it must be positive and at
+/// most 20 octets long, and clients may refuse one that is not.
+pub fn serial_problem(raw: &[u8]) -> Option<&'static str> {
+    if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        Some("negative: RFC 5280 requires a positive serial number, and some clients refuse others")
+    } else if raw.iter().all(|b| *b == 0) {
+        Some("zero: RFC 5280 requires a positive serial number, and some clients refuse others")
+    } else if raw.len() > 20 {
+        Some("longer than the 20 octets RFC 5280 allows, and some clients refuse it")
+    } else {
+        None
+    }
+}
+
+/// Refuses a certificate whose serial number has no content octets: not a valid DER
+/// INTEGER, which OpenSSL refuses to parse (x509-parser lets it through).
+pub(crate) fn check_serial(source: &str, raw: &[u8]) -> Result<()> {
+    if raw.is_empty() {
+        return Err(Error::bad_input(
+            source,
+            "not a valid X.509 certificate: its serial number is empty (a DER INTEGER has at least one byte)",
+            Some("the certificate is malformed; have it issued again"),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn san(name: &GeneralName<'_>) -> San {
@@ -267,4 +322,74 @@ pub(crate) fn signature_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> Str
         _ => return id,
     };
     name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_print_as_openssl_prints_them() {
+        assert_eq!(serial_to_string(&[0xcf, 0xc7]), "-3039", "-12345, as `openssl x509 -serial` shows it");
+        assert_eq!(serial_to_string(&[0x30, 0x39]), "3039");
+        assert_eq!(serial_to_string(&[0x00, 0xc4, 0x01]), "c401", "the sign byte is not part of the number");
+        assert_eq!(serial_to_string(&[0xff]), "-01");
+        assert_eq!(serial_to_string(&[0x80]), "-80");
+        assert_eq!(serial_to_string(&[0x00]), "00");
+        assert_eq!(serial_to_string(&[0x40, 0x01, 0x02]), "400102", "pinset's own serials are unchanged");
+    }
+
+    #[test]
+    fn serials_rfc_5280_forbids_are_flagged() {
+        assert!(serial_problem(&[0xcf, 0xc7]).is_some_and(|p| p.starts_with("negative")));
+        assert!(serial_problem(&[0x00]).is_some_and(|p| p.starts_with("zero")));
+        assert!(serial_problem(&[0x01; 21]).is_some_and(|p| p.contains("20 octets")));
+        assert_eq!(serial_problem(&[0x01; 20]), None);
+        assert_eq!(serial_problem(&[0x00, 0x80]), None);
+    }
+
+    /// A certificate whose serial INTEGER has no content octets (`02 00`), made by cutting
+    /// the serial out of a real one and encoding the enclosing SEQUENCEs again.
+    fn cert_with_empty_serial() -> Vec<u8> {
+        use der::{Decode as _, Encode as _, Reader as _, Tagged as _};
+        fn sequence(content: &[u8]) -> Vec<u8> {
+            let len = der::Length::try_from(content.len()).expect("length");
+            let mut out = der::Header::new(der::Tag::Sequence, len).to_der().expect("header");
+            out.extend_from_slice(content);
+            out
+        }
+        let key = rcgen::KeyPair::generate().expect("key");
+        let der = rcgen::CertificateParams::new(vec!["192.168.1.10".into()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert")
+            .der()
+            .to_vec();
+        let outer = der::asn1::AnyRef::from_der(&der).expect("certificate");
+        let mut reader = der::SliceReader::new(outer.value()).expect("reader");
+        let tbs = reader.decode::<der::asn1::AnyRef<'_>>().expect("tbsCertificate");
+        let after_tbs = reader.read_slice(reader.remaining_len()).expect("rest");
+        let mut fields = der::SliceReader::new(tbs.value()).expect("reader");
+        let version = fields.decode::<der::asn1::AnyRef<'_>>().expect("version");
+        let serial = fields.decode::<der::asn1::AnyRef<'_>>().expect("serial");
+        assert_eq!(serial.tag(), der::Tag::Integer);
+        let mut new_tbs = version.to_der().expect("version");
+        new_tbs.extend_from_slice(&[0x02, 0x00]);
+        new_tbs.extend_from_slice(fields.read_slice(fields.remaining_len()).expect("rest"));
+        let mut content = sequence(&new_tbs);
+        content.extend_from_slice(after_tbs);
+        sequence(&content)
+    }
+
+    #[test]
+    fn an_empty_serial_is_refused() {
+        let der = cert_with_empty_serial();
+        let (_, parsed) = x509_parser::parse_x509_certificate(&der).expect("x509-parser lets it through");
+        assert!(parsed.raw_serial().is_empty());
+        let err = summarize("empty-serial.cer", &der, OffsetDateTime::now_utc()).expect_err("refused").to_string();
+        assert!(err.contains("empty-serial.cer") && err.contains("serial number is empty"), "{err}");
+        let mut none = |_: &str| -> Result<zeroize::Zeroizing<String>> { panic!("no password") };
+        let err = crate::input::read_objects("empty-serial.cer", &der, &mut none).expect_err("refused").to_string();
+        assert!(err.contains("serial number is empty"), "{err}");
+    }
 }

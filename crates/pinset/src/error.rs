@@ -78,10 +78,13 @@ pub enum Error {
         hint: Option<Remedy>,
     },
     /// A PKCS#12 file could not be opened with the password given.
-    #[error("{path}: wrong password for this PKCS#12 file (its integrity check failed)")]
+    #[error("{path}: wrong password for this PKCS#12 file ({reason})")]
     WrongPassword {
         /// The PKCS#12 file.
         path: String,
+        /// How it showed: the integrity check failed, or (a file without one) the content
+        /// does not decrypt.
+        reason: &'static str,
     },
     /// A command-line or plan value is not acceptable.
     #[error("{what} {value:?}: {problem}")]

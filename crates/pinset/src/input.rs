@@ -1,9 +1,20 @@
 //! Reading what users hand pinset: PEM or DER certificates and bundles, public and private
 //! keys (PKCS#8, SEC1, PKCS#1), CSRs and PKCS#12 files, each turned into [`Object`]s that
 //! carry the SubjectPublicKeyInfo a pin is computed over.
+//!
+//! Inputs are read with their size bounded ([`read_limited`]); DER structures are decoded
+//! with the RustCrypto `der`, `spki`, `pkcs1`, `sec1` and `pkcs8` crates and x509-parser,
+//! and a key's SubjectPublicKeyInfo is kept byte for byte as its file states it, as
+//! OpenSSL does, so the pin of a key is the pin of every certificate made from it.
 
+use std::io::Read as _;
+use std::path::Path;
+
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
+use der::{Decode as _, Encode as _, Reader as _};
 use rcgen::PublicKeyData as _;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use spki::AlgorithmIdentifierRef;
 use x509_parser::prelude::FromDer as _;
 use zeroize::Zeroizing;
 
@@ -66,8 +77,60 @@ impl Object {
 /// Supplies a PKCS#12 password when, and only when, an input turns out to need one.
 pub type PasswordSource<'a> = &'a mut dyn FnMut(&str) -> Result<Zeroizing<String>>;
 
+/// The largest input pinset reads: 16 MiB. The largest real inputs are CA bundles (the
+/// whole Mozilla root store is about 220 KB of PEM) and PKCS#12 files with a chain (tens of
+/// KB); an endless stream (`/dev/zero`, a pipe from `yes`) stops here instead of filling
+/// memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads an input: the file at `path_or_dash`, or standard input for `-`, refusing
+/// anything larger than [`MAX_INPUT_BYTES`] before it is read whole.
+pub fn read_limited(path_or_dash: &str) -> Result<Vec<u8>> {
+    let stdin = path_or_dash == "-";
+    let label = if stdin { "(stdin)" } else { path_or_dash };
+    let too_large = |size: Option<u64>| {
+        let what = match size {
+            Some(n) => format!("is {} MiB", n.div_ceil(1024 * 1024)),
+            None => format!("holds more than {} MiB", MAX_INPUT_BYTES / (1024 * 1024)),
+        };
+        Error::bad_input(
+            label,
+            format!(
+                "{what}, more than the {} MiB pinset reads from one input (certificates, keys, bundles and \
+                 PKCS#12 files are far smaller)",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+            Some("check that this is the file you meant"),
+        )
+    };
+    let mut buf = Vec::new();
+    let read = if stdin {
+        std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)
+    } else {
+        let file = std::fs::File::open(path_or_dash).map_err(|e| Error::io("cannot read", Path::new(label), e))?;
+        // A regular file says its size: a big one is refused without reading it.
+        if let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && meta.len() > MAX_INPUT_BYTES
+        {
+            return Err(too_large(Some(meta.len())));
+        }
+        file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)
+    };
+    read.map_err(|e| Error::io("cannot read", Path::new(label), e))?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(None));
+    }
+    Ok(buf)
+}
+
+/// The UTF-8 byte-order mark some Windows editors put at the start of a text file;
+/// OpenSSL skips it.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Reads every object in `bytes`, which came from the input named `name`.
 pub fn read_objects(name: &str, bytes: &[u8], password: PasswordSource<'_>) -> Result<Vec<Object>> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     if bytes.is_empty() {
         return Err(Error::bad_input(
             name,
@@ -99,15 +162,18 @@ pub fn read_certificates(name: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut no_password = |_: &str| -> Result<Zeroizing<String>> {
         Err(Error::bad_input(
             name,
-            "is a PKCS#12 file, a certificate was expected",
+            "is a password-protected PKCS#12 file, a certificate was expected",
             Some("extract the certificate with `openssl pkcs12 -in FILE -nokeys`"),
         ))
     };
     let objects = read_objects(name, bytes, &mut no_password)?;
+    // A PKCS#12 file keeps its key beside its certificates: the certificates are taken.
+    let pkcs12 = DerKind::of(bytes) == Some(DerKind::Pkcs12);
     let mut certs = Vec::new();
     for o in objects {
         match o.cert_der {
             Some(der) => certs.push(der),
+            None if pkcs12 => {}
             None => {
                 return Err(Error::bad_input(
                     &o.source,
@@ -116,6 +182,13 @@ pub fn read_certificates(name: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
                 ));
             }
         }
+    }
+    if certs.is_empty() {
+        return Err(Error::bad_input(
+            name,
+            "is a PKCS#12 file holding no certificate, only a private key",
+            Some("give the certificate file, or a PKCS#12 file exported with its certificate"),
+        ));
     }
     Ok(certs)
 }
@@ -140,10 +213,25 @@ fn read_pem(name: &str, bytes: &[u8]) -> Result<Vec<Object>> {
     for (i, block) in blocks.iter().enumerate() {
         let label = format!("{name} (PEM block {}, {})", i + 1, block.tag());
         let der = block.contents();
+        // RFC 1421 encryption (`Proc-Type: 4,ENCRYPTED`), as `openssl ec -aes256` and
+        // `openssl rsa -aes256` still write: the body is ciphertext, not a key.
+        if block.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED")) {
+            let cipher = block.headers().get("DEK-Info").and_then(|d| d.split(',').next()).unwrap_or("unknown cipher");
+            return Err(Error::bad_input(
+                name,
+                format!(
+                    "PEM block {} holds an encrypted private key ({} with legacy PEM encryption, {})",
+                    i + 1,
+                    block.tag(),
+                    cipher.escape_debug()
+                ),
+                Some("pin its certificate instead, or decrypt it: openssl pkey -in FILE -out plain.key"),
+            ));
+        }
         let object = match block.tag() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => certificate(&label, der, true)?,
             "PUBLIC KEY" => public_key(&label, der)?,
-            "RSA PUBLIC KEY" => public_key(&label, &wrap_rsa_public_key(der))?,
+            "RSA PUBLIC KEY" => rsa_public_key(&label, der)?,
             "PRIVATE KEY" => private_key(&label, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec())))?,
             "RSA PRIVATE KEY" => private_key(&label, PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.to_vec())))?,
             "EC PRIVATE KEY" => private_key(&label, PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.to_vec())))?,
@@ -160,7 +248,7 @@ fn read_pem(name: &str, bytes: &[u8]) -> Result<Vec<Object>> {
             other => {
                 return Err(Error::bad_input(
                     name,
-                    format!("PEM block {} is {other:?}, which pinset does not read", i + 1),
+                    format!("PEM block {} is {:?}, which pinset does not read", i + 1, shown_label(other)),
                     Some(
                         "pinset reads CERTIFICATE, PUBLIC KEY, PRIVATE KEY (PKCS#8, RSA, EC) and CERTIFICATE REQUEST blocks",
                     ),
@@ -172,17 +260,41 @@ fn read_pem(name: &str, bytes: &[u8]) -> Result<Vec<Object>> {
     Ok(objects)
 }
 
+/// A PEM label as a message shows it: labels are a few words, so anything longer is cut.
+fn shown_label(label: &str) -> String {
+    const MAX: usize = 40;
+    match label.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &label[..at]),
+        None => label.to_string(),
+    }
+}
+
 /// A BEGIN line without its END line (a truncated download, a cut-and-paste) must be an
-/// error, not a silently shorter bundle.
+/// error, not a silently shorter bundle; a PEM that lost its line breaks is named as such.
 fn check_pem_framing(name: &str, text: &str) -> Result<()> {
-    let mut open: Option<(usize, &str)> = None;
+    let mut open: Option<(usize, String)> = None;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix("-----BEGIN ") {
-            if let Some((at, label)) = open {
-                return Err(truncated(name, at, label));
+            let (label, after) = match rest.find("-----") {
+                Some(end) => (&rest[..end], rest[end + 5..].trim()),
+                None => (rest, ""),
+            };
+            let label = shown_label(label).escape_debug().to_string();
+            if !after.is_empty() {
+                return Err(Error::bad_input(
+                    name,
+                    format!(
+                        "line {}: the BEGIN {label} line goes on after its closing dashes: the PEM lost its line breaks",
+                        n + 1
+                    ),
+                    Some("put the BEGIN line, the base64 lines and the END line each on lines of their own"),
+                ));
             }
-            open = Some((n + 1, rest.trim_end_matches('-')));
+            if let Some((at, label)) = open {
+                return Err(truncated(name, at, &label));
+            }
+            open = Some((n + 1, label));
         } else if line.starts_with("-----END ") {
             if open.is_none() {
                 return Err(Error::bad_input(
@@ -195,7 +307,7 @@ fn check_pem_framing(name: &str, text: &str) -> Result<()> {
         }
     }
     match open {
-        Some((at, label)) => Err(truncated(name, at, label)),
+        Some((at, label)) => Err(truncated(name, at, &label)),
         None => Ok(()),
     }
 }
@@ -208,60 +320,122 @@ fn truncated(name: &str, line: usize, label: &str) -> Error {
     )
 }
 
+/// What a DER input holds, told by which structure decodes it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DerKind {
+    Certificate,
+    Csr,
+    PublicKey,
+    RsaPublicKey,
+    Pkcs8Key,
+    RsaPrivateKey,
+    EcPrivateKey,
+    EncryptedKey,
+    Pkcs12,
+}
+
+impl DerKind {
+    fn of(der: &[u8]) -> Option<DerKind> {
+        if x509_parser::parse_x509_certificate(der).is_ok_and(|(rest, _)| rest.is_empty()) {
+            return Some(DerKind::Certificate);
+        }
+        if x509_parser::certification_request::X509CertificationRequest::from_der(der)
+            .is_ok_and(|(rest, _)| rest.is_empty())
+        {
+            return Some(DerKind::Csr);
+        }
+        type Decodes = fn(&[u8]) -> bool;
+        let kinds: [(DerKind, Decodes); 7] = [
+            (DerKind::Pkcs12, |d| pkcs12::pfx::Pfx::from_der(d).is_ok()),
+            (DerKind::PublicKey, |d| spki::SubjectPublicKeyInfoRef::from_der(d).is_ok()),
+            (DerKind::Pkcs8Key, |d| pkcs8::PrivateKeyInfoRef::from_der(d).is_ok()),
+            (DerKind::RsaPrivateKey, |d| pkcs1::RsaPrivateKeyRef::from_der(d).is_ok()),
+            (DerKind::EcPrivateKey, |d| EcPrivateKeyAnyCurve::decode(d).is_some()),
+            (DerKind::RsaPublicKey, |d| pkcs1::RsaPublicKeyRef::from_der(d).is_ok()),
+            (DerKind::EncryptedKey, |d| pkcs8::EncryptedPrivateKeyInfoRef::from_der(d).is_ok()),
+        ];
+        kinds.into_iter().find(|(_, decodes)| decodes(der)).map(|(kind, _)| kind)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            DerKind::Certificate => "certificate",
+            DerKind::Csr => "certificate request",
+            DerKind::PublicKey | DerKind::RsaPublicKey => "public key",
+            DerKind::Pkcs8Key | DerKind::RsaPrivateKey | DerKind::EcPrivateKey => "private key",
+            DerKind::EncryptedKey => "encrypted private key",
+            DerKind::Pkcs12 => "PKCS#12 file",
+        }
+    }
+}
+
 fn read_der(name: &str, der: &[u8], password: PasswordSource<'_>) -> Result<Vec<Object>> {
-    if let Ok(o) = certificate(name, der, false) {
-        return Ok(vec![o]);
+    let object = match DerKind::of(der) {
+        Some(DerKind::Certificate) => certificate(name, der, false)?,
+        Some(DerKind::Csr) => csr(name, der)?,
+        Some(DerKind::PublicKey) => public_key(name, der)?,
+        Some(DerKind::RsaPublicKey) => rsa_public_key(name, der)?,
+        Some(DerKind::Pkcs8Key) => private_key(name, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.to_vec())))?,
+        Some(DerKind::RsaPrivateKey) => {
+            private_key(name, PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.to_vec())))?
+        }
+        Some(DerKind::EcPrivateKey) => private_key(name, PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.to_vec())))?,
+        Some(DerKind::EncryptedKey) => {
+            return Err(Error::bad_input(
+                name,
+                "holds an encrypted private key (PKCS#8, DER)",
+                Some("pin its certificate instead, or decrypt it: openssl pkey -inform DER -in FILE -out plain.key"),
+            ));
+        }
+        Some(DerKind::Pkcs12) => return read_pkcs12(name, der, password),
+        None => return Err(unreadable_der(name, der)),
+    };
+    Ok(vec![object])
+}
+
+/// Why a DER input decodes as nothing pinset reads: cut short, followed by bytes that are
+/// not part of it, or something else altogether.
+fn unreadable_der(name: &str, der: &[u8]) -> Error {
+    if let Some((announced, header)) = first_element(der) {
+        if announced > der.len() && header.tag() == der::Tag::Sequence {
+            return Error::bad_input(
+                name,
+                format!("truncated DER: it announces {announced} bytes but holds {}", der.len()),
+                Some("the file was cut short; copy or download it again"),
+            );
+        }
+        if announced < der.len()
+            && let Some(kind) = DerKind::of(&der[..announced])
+        {
+            return Error::bad_input(
+                name,
+                format!(
+                    "is a DER {} of {announced} bytes followed by {} bytes that are not part of it",
+                    kind.describe(),
+                    der.len() - announced
+                ),
+                Some(
+                    "a DER file holds exactly one object: the file is damaged, or several were joined (convert \
+                     each to PEM and join those instead)",
+                ),
+            );
+        }
     }
-    if let Ok(o) = csr(name, der) {
-        return Ok(vec![o]);
-    }
-    if let Ok((rest, _)) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der)
-        && rest.is_empty()
-    {
-        return Ok(vec![public_key(name, der)?]);
-    }
-    if let Ok(key) = PrivateKeyDer::try_from(der)
-        && let Ok(o) = private_key(name, key)
-    {
-        return Ok(vec![o]);
-    }
-    if looks_like_pkcs12(der) {
-        let pw = password(name)?;
-        return read_pkcs12(name, der, &pw);
-    }
-    if let Some(announced) = der_truncated(der) {
-        return Err(Error::bad_input(
-            name,
-            format!("truncated DER: it announces {announced} bytes but holds {}", der.len()),
-            Some("the file was cut short; copy or download it again"),
-        ));
-    }
-    Err(Error::bad_input(
+    Error::bad_input(
         name,
         "is neither PEM nor a DER certificate, key, CSR or PKCS#12 file",
         Some("check that this is the file you meant; `file NAME` tells what it holds"),
-    ))
+    )
 }
 
-/// The length a DER SEQUENCE announces (header included), when it is more than `der` holds:
-/// the mark of a file cut short.
-fn der_truncated(der: &[u8]) -> Option<usize> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (len, header) = match first {
-        0..=0x7f => (usize::from(first), 2),
-        0x81..=0x84 => {
-            let n = usize::from(first - 0x80);
-            let bytes = rest.get(..n)?;
-            (bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b)), 2 + n)
-        }
-        _ => return None,
-    };
-    let announced = header + len;
-    (announced > der.len()).then_some(announced)
+/// The length (header included) and header of the first DER element of `der`, as its
+/// header announces it.
+fn first_element(der: &[u8]) -> Option<(usize, der::Header)> {
+    let mut reader = der::SliceReader::new(der).ok()?;
+    let header = der::Header::decode(&mut reader).ok()?;
+    let header_len = usize::try_from(u32::from(reader.position())).ok()?;
+    let len = usize::try_from(u32::from(header.length())).ok()?;
+    Some((header_len.checked_add(len)?, header))
 }
 
 fn certificate(label: &str, der: &[u8], from_pem: bool) -> Result<Object> {
@@ -275,8 +449,13 @@ fn certificate(label: &str, der: &[u8], from_pem: bool) -> Result<Object> {
     // A TRUSTED CERTIFICATE block carries OpenSSL's trust settings after the certificate.
     let used = der.len() - rest.len();
     if !from_pem && !rest.is_empty() {
-        return Err(Error::bad_input(label, "trailing bytes after the certificate", None));
+        return Err(Error::bad_input(
+            label,
+            format!("is a DER certificate of {used} bytes followed by {} bytes that are not part of it", rest.len()),
+            None,
+        ));
     }
+    crate::cert::check_serial(label, cert.raw_serial())?;
     Ok(Object {
         source: label.to_string(),
         kind: ObjectKind::Certificate,
@@ -287,15 +466,38 @@ fn certificate(label: &str, der: &[u8], from_pem: bool) -> Result<Object> {
 }
 
 fn public_key(label: &str, der: &[u8]) -> Result<Object> {
-    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der)
+    // Decoded whole by `spki`: the pin is over these exact bytes.
+    spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|e| Error::bad_input(label, format!("not a valid public key: {e}"), None))?;
     Ok(Object {
         source: label.to_string(),
         kind: ObjectKind::PublicKey,
-        spki: spki.raw.to_vec(),
+        spki: der.to_vec(),
         cert_der: None,
-        description: crate::cert::describe_spki(&spki),
+        description: describe_spki_der(der, "public key"),
     })
+}
+
+/// A PKCS#1 RSAPublicKey (`BEGIN RSA PUBLIC KEY`), pinned as the SubjectPublicKeyInfo that
+/// holds it (rsaEncryption, NULL parameters), as OpenSSL and every certificate carry it.
+fn rsa_public_key(label: &str, der: &[u8]) -> Result<Object> {
+    pkcs1::RsaPublicKeyRef::from_der(der)
+        .map_err(|e| Error::bad_input(label, format!("not a valid RSA public key: {e}"), None))?;
+    let spki = BitStringRef::from_bytes(der)
+        .and_then(|key| spki_der(pkcs1::ALGORITHM_ID, key))
+        .map_err(|e| Error::bad_input(label, format!("not a valid RSA public key: {e}"), None))?;
+    public_key(label, &spki)
+}
+
+fn spki_der(algorithm: AlgorithmIdentifierRef<'_>, public_key: BitStringRef<'_>) -> der::Result<Vec<u8>> {
+    spki::SubjectPublicKeyInfoRef { algorithm, subject_public_key: public_key }.to_der()
+}
+
+fn describe_spki_der(spki: &[u8], fallback: &str) -> String {
+    match x509_parser::x509::SubjectPublicKeyInfo::from_der(spki) {
+        Ok((_, parsed)) => crate::cert::describe_spki(&parsed),
+        Err(_) => fallback.into(),
+    }
 }
 
 fn private_key(label: &str, key: PrivateKeyDer<'_>) -> Result<Object> {
@@ -311,11 +513,14 @@ fn private_key(label: &str, key: PrivateKeyDer<'_>) -> Result<Object> {
     // or explicit curve), and certificates made from it carry that same encoding: pin it
     // as stored, as OpenSSL does, rather than re-encoded.
     let spki = stored.unwrap_or_else(|| pair.subject_public_key_info());
-    let description = match x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki) {
-        Ok((_, parsed)) => crate::cert::describe_spki(&parsed),
-        Err(_) => "private key".into(),
-    };
+    let description = describe_spki_der(&spki, "private key");
     Ok(Object { source: label.to_string(), kind: ObjectKind::PrivateKey, spki, cert_der: None, description })
+}
+
+/// The SubjectPublicKeyInfo of a PKCS#8 private key (a PKCS#12 key bag), as its pin is
+/// computed.
+pub(crate) fn private_key_spki(label: &str, pkcs8: &[u8]) -> Result<Vec<u8>> {
+    private_key(label, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8.to_vec()))).map(|o| o.spki)
 }
 
 fn csr(label: &str, der: &[u8]) -> Result<Object> {
@@ -325,6 +530,21 @@ fn csr(label: &str, der: &[u8]) -> Result<Object> {
         return Err(Error::bad_input(label, "trailing bytes after the certificate request", None));
     }
     let info = &req.certification_request_info;
+    // The self-signature is the one proof that whoever made the request holds the key:
+    // a request that fails it was altered or damaged, and its key is not to be pinned.
+    // Algorithms the verifier does not know (P-521, RSA under 2048 bits …) are not a
+    // failed signature and pass unchecked.
+    match req.verify_signature() {
+        Err(x509_parser::error::X509Error::SignatureVerificationError) if !rsa_outside_verifier(info) => {
+            return Err(Error::bad_input(
+                label,
+                "the certificate request's self-signature does not verify: it was altered after it was signed, \
+                 or it is damaged",
+                Some("ask for a new request from whoever holds the key, or pin the key itself"),
+            ));
+        }
+        _ => {}
+    }
     Ok(Object {
         source: label.to_string(),
         kind: ObjectKind::Csr,
@@ -334,121 +554,85 @@ fn csr(label: &str, der: &[u8]) -> Result<Object> {
     })
 }
 
+/// Whether a request's key is RSA of a size the signature verifier does not take (it
+/// checks 2048 to 8192 bits), so a failure says nothing about the signature.
+fn rsa_outside_verifier(info: &x509_parser::certification_request::X509CertificationRequestInfo<'_>) -> bool {
+    let key = crate::cert::key_info(&info.subject_pki);
+    key.algorithm == "RSA" && !(2048..=8192).contains(&key.bits)
+}
+
+/// id-ecPublicKey (RFC 5480).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+
+/// ECPrivateKey (RFC 5915) with its curve as written: `sec1::EcPrivateKey` reads named
+/// curves only, and OpenSSL writes the whole curve there with `-param_enc explicit`.
+#[derive(der::Sequence)]
+struct EcPrivateKeyAnyCurve<'a> {
+    version: u8,
+    private_key: &'a der::asn1::OctetStringRef,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    parameters: Option<AnyRef<'a>>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    public_key: Option<BitStringRef<'a>>,
+}
+
+impl<'a> EcPrivateKeyAnyCurve<'a> {
+    /// Decodes an ECPrivateKey of version 1, the only one there is.
+    fn decode(der: &'a [u8]) -> Option<EcPrivateKeyAnyCurve<'a>> {
+        EcPrivateKeyAnyCurve::from_der(der).ok().filter(|k| k.version == 1 && !k.private_key.is_empty())
+    }
+}
+
 /// The SubjectPublicKeyInfo of an EC private key exactly as its file stores it: the
 /// algorithm and curve parameters as written, and the `publicKey` field of ECPrivateKey.
 /// `None` when the key is not EC or does not store its public point.
 fn stored_ec_spki(key: &PrivateKeyDer<'_>) -> Option<Vec<u8>> {
-    const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    let (alg_id, ec_private_key) = match key {
+    match key {
         PrivateKeyDer::Pkcs8(k) => {
-            // PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING, … }
-            let (_, body, _) = tlv(k.secret_pkcs8_der())?;
-            let (_, _, rest) = tlv(body)?;
-            let (alg_whole, alg_body, rest) = tlv(rest)?;
-            if !alg_body.starts_with(EC_PUBLIC_KEY) {
+            let info = pkcs8::PrivateKeyInfoRef::from_der(k.secret_pkcs8_der()).ok()?;
+            if info.algorithm.oid != EC_PUBLIC_KEY {
                 return None;
             }
-            let (_, inner, _) = tlv(rest)?;
-            (alg_whole.to_vec(), inner)
+            let ec = EcPrivateKeyAnyCurve::decode(info.private_key.as_bytes())?;
+            spki_der(info.algorithm, ec.public_key?).ok()
         }
         PrivateKeyDer::Sec1(k) => {
             // The curve is the [0] field of ECPrivateKey itself.
-            let (_, body, _) = tlv(k.secret_sec1_der())?;
-            let params = field(body, 0xa0)?;
-            let mut alg = EC_PUBLIC_KEY.to_vec();
-            alg.extend_from_slice(params);
-            (der_tlv(0x30, &alg), k.secret_sec1_der())
-        }
-        _ => return None,
-    };
-    // ECPrivateKey ::= SEQUENCE { version, privateKey, [0] parameters OPTIONAL, [1] publicKey OPTIONAL }
-    let (_, body, _) = tlv(ec_private_key)?;
-    let public_key = field(body, 0xa1)?;
-    let (bit_string, _, _) = tlv(public_key)?;
-    let mut spki = alg_id;
-    spki.extend_from_slice(bit_string);
-    Some(der_tlv(0x30, &spki))
-}
-
-/// Splits one DER element off `input`: (whole element, content, rest).
-fn tlv(input: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
-    let first_len = *input.get(1)?;
-    let (len, header) = if first_len < 0x80 {
-        (usize::from(first_len), 2)
-    } else {
-        let n = usize::from(first_len & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let len = input.get(2..2 + n)?.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    Some((input.get(..end)?, input.get(header..end)?, input.get(end..)?))
-}
-
-/// The content of the first element tagged `tag` in a SEQUENCE's content.
-fn field(mut body: &[u8], tag: u8) -> Option<&[u8]> {
-    while let Some(&t) = body.first() {
-        let (_, content, rest) = tlv(body)?;
-        if t == tag {
-            return Some(content);
-        }
-        body = rest;
-    }
-    None
-}
-
-/// PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (id-data …) }
-fn looks_like_pkcs12(der: &[u8]) -> bool {
-    const ID_DATA: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
-    let head = &der[..der.len().min(40)];
-    der.first() == Some(&0x30)
-        && head.windows(3).any(|w| w == [0x02, 0x01, 0x03])
-        && head.windows(ID_DATA.len()).any(|w| w == ID_DATA)
-}
-
-fn read_pkcs12(name: &str, der: &[u8], password: &str) -> Result<Vec<Object>> {
-    let store = crate::pki::open_pkcs12(name, der, password)?;
-    let mut objects = Vec::new();
-    for (alias, entry) in store.entries() {
-        match entry {
-            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain) => {
-                let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
-                objects.push(private_key(&format!("{name} ({alias})"), key)?);
-                for c in chain.certs() {
-                    objects.push(certificate(name, c.as_der(), false)?);
-                }
+            if let Ok(ec) = sec1::EcPrivateKey::from_der(k.secret_sec1_der()) {
+                let curve = ec.parameters?.named_curve()?;
+                let algorithm = AlgorithmIdentifierRef { oid: EC_PUBLIC_KEY, parameters: Some(AnyRef::from(&curve)) };
+                return spki_der(algorithm, BitStringRef::from_bytes(ec.public_key?).ok()?).ok();
             }
-            p12_keystore::KeyStoreEntry::Certificate(c) => objects.push(certificate(name, c.as_der(), false)?),
-            _ => {}
+            let ec = EcPrivateKeyAnyCurve::decode(k.secret_sec1_der())?;
+            let algorithm = AlgorithmIdentifierRef { oid: EC_PUBLIC_KEY, parameters: Some(ec.parameters?) };
+            spki_der(algorithm, ec.public_key?).ok()
         }
+        _ => None,
+    }
+}
+
+fn read_pkcs12(name: &str, der: &[u8], password: PasswordSource<'_>) -> Result<Vec<Object>> {
+    let mut ask = || password(name);
+    let contents = crate::pki::open_pkcs12(name, der, &mut ask)?;
+    if contents.keys.is_empty() && contents.certs.is_empty() {
+        let what = match contents.other_bags {
+            0 => "is an empty PKCS#12 file: it holds no key and no certificate".to_string(),
+            n => format!(
+                "is a PKCS#12 file holding no key and no X.509 certificate, only {n} other bag(s) (CRLs, secrets)"
+            ),
+        };
+        return Err(Error::bad_input(name, what, Some("export it again with the certificate or key to pin")));
+    }
+    let mut objects = Vec::new();
+    for (i, key) in contents.keys.iter().enumerate() {
+        let alias = key.friendly_name.clone().unwrap_or_else(|| format!("key {}", i + 1));
+        let label = format!("{name} ({})", alias.escape_debug());
+        objects.push(private_key(&label, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8.to_vec())))?);
+    }
+    for cert in &contents.certs {
+        objects.push(certificate(name, &cert.der, false)?);
     }
     Ok(objects)
-}
-
-/// SubjectPublicKeyInfo { rsaEncryption, NULL } around a PKCS#1 RSAPublicKey.
-fn wrap_rsa_public_key(pkcs1: &[u8]) -> Vec<u8> {
-    const ALG: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
-    let mut bit_string = vec![0u8];
-    bit_string.extend_from_slice(pkcs1);
-    let mut body = ALG.to_vec();
-    body.extend(der_tlv(0x03, &bit_string));
-    der_tlv(0x30, &body)
-}
-
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 #[cfg(test)]
@@ -486,10 +670,10 @@ mod tests {
             err.contains(&format!("truncated DER: it announces {} bytes but holds {}", der.len(), der.len() / 2)),
             "{err}"
         );
-        assert_eq!(der_truncated(&der), None);
-        assert_eq!(der_truncated(b"\x30"), None);
-        assert_eq!(der_truncated(b"\x30\x85\x01"), None);
-        assert_eq!(der_truncated(b"\x30\x05ab"), Some(7));
+        assert_eq!(first_element(&der).map(|(n, _)| n), Some(der.len()));
+        assert_eq!(first_element(b"\x30").map(|(n, _)| n), None);
+        assert_eq!(first_element(b"\x30\x85\x01").map(|(n, _)| n), None);
+        assert_eq!(first_element(b"\x30\x05ab").map(|(n, _)| n), Some(7));
     }
 
     #[test]
@@ -505,6 +689,14 @@ mod tests {
         let spki = key.subject_public_key_info();
         let (_, parsed) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&spki).expect("spki");
         let pkcs1 = parsed.subject_public_key.data.to_vec();
-        assert_eq!(wrap_rsa_public_key(&pkcs1), spki);
+        assert_eq!(rsa_public_key("k", &pkcs1).expect("pkcs1").spki, spki);
+        let (der_pkcs1, _) = read_der_one(&pkcs1);
+        assert_eq!(der_pkcs1, spki, "a DER RSAPublicKey is read too");
+    }
+
+    fn read_der_one(der: &[u8]) -> (Vec<u8>, ObjectKind) {
+        let objects = read_objects("x.der", der, &mut no_password).expect("read");
+        assert_eq!(objects.len(), 1);
+        (objects[0].spki.clone(), objects[0].kind)
     }
 }

@@ -17,6 +17,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::pin::{Pin, hex};
 
+pub mod pfx;
+
 /// Lifetime of a root: 10 years. Roots ship inside apps and are installed by hand, so
 /// their life is the fleet's horizon; Apple's 825-day limit applies to leaves only.
 pub const CA_VALIDITY_DAYS: u32 = 3650;
@@ -338,26 +340,76 @@ pub struct KeyAndChain {
     pub chain: Vec<Vec<u8>>,
 }
 
-/// Reads the first key and its chain from a PKCS#12 file; `source` is named in errors.
+/// Reads the first key and its chain from a PKCS#12 file; `source` is named in errors. A
+/// file without a password opens whatever `password` is.
 pub fn read_pkcs12(source: &str, der: &[u8], password: &str) -> Result<KeyAndChain> {
-    let store = open_pkcs12(source, der, password)?;
-    let (_, chain) = store.private_key_chain().ok_or_else(|| {
-        Error::bad_input(
+    let mut given = || Ok(Zeroizing::new(password.to_string()));
+    let contents = open_pkcs12(source, der, &mut given)?;
+    let Some(key) = contents.keys.into_iter().next() else {
+        return Err(Error::bad_input(
             source,
-            "holds no private key",
+            format!("holds no private key, only {}", describe_certificates(contents.certs.len())),
             Some("a client identity needs its key: export it with the key"),
-        )
-    })?;
-    Ok(KeyAndChain {
-        key_pkcs8_der: Zeroizing::new(chain.key().as_der().to_vec()),
-        chain: chain.certs().iter().map(|c| c.as_der().to_vec()).collect(),
-    })
+        ));
+    };
+    let spki = crate::input::private_key_spki(source, &key.pkcs8)?;
+    let leaf = contents
+        .certs
+        .iter()
+        .position(|c| key.local_key_id.is_some() && c.local_key_id == key.local_key_id)
+        .or_else(|| contents.certs.iter().position(|c| cert_spki(&c.der).as_deref() == Some(spki.as_slice())))
+        .ok_or_else(|| {
+            Error::bad_input(
+                source,
+                "holds a private key but not its certificate",
+                Some("a client identity needs its certificate: export the key together with it"),
+            )
+        })?;
+    Ok(KeyAndChain { key_pkcs8_der: key.pkcs8, chain: chain_from(leaf, &contents.certs) })
 }
 
-/// Opens a PKCS#12 file: a failed integrity check is a wrong password.
-pub(crate) fn open_pkcs12(source: &str, der: &[u8], password: &str) -> Result<p12_keystore::KeyStore> {
-    p12_keystore::KeyStore::from_pkcs12(der, password, p12_keystore::Pkcs12ImportPolicy::Relaxed).map_err(|e| match e {
-        p12_keystore::error::Error::MacError(_) => Error::WrongPassword { path: source.to_string() },
-        other => Error::bad_input(source, format!("cannot read this PKCS#12 file: {other}"), None),
-    })
+fn describe_certificates(n: usize) -> String {
+    match n {
+        0 => "nothing pinset reads".into(),
+        1 => "a certificate".into(),
+        n => format!("{n} certificates"),
+    }
+}
+
+fn cert_spki(der: &[u8]) -> Option<Vec<u8>> {
+    x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.public_key().raw.to_vec())
+}
+
+/// The leaf, then each issuer found among `certs` by name, up to a self-signed one.
+fn chain_from(leaf: usize, certs: &[pfx::Pkcs12Cert]) -> Vec<Vec<u8>> {
+    let parsed: Vec<_> =
+        certs.iter().map(|c| x509_parser::parse_x509_certificate(&c.der).ok().map(|(_, p)| p)).collect();
+    let mut order = vec![leaf];
+    let mut current = leaf;
+    while let Some(cur) = &parsed[current] {
+        if cur.subject().as_raw() == cur.issuer().as_raw() {
+            break;
+        }
+        let next = parsed.iter().enumerate().position(|(i, p)| {
+            !order.contains(&i) && p.as_ref().is_some_and(|p| p.subject().as_raw() == cur.issuer().as_raw())
+        });
+        match next {
+            Some(i) => {
+                order.push(i);
+                current = i;
+            }
+            None => break,
+        }
+    }
+    order.into_iter().map(|i| certs[i].der.clone()).collect()
+}
+
+/// Opens a PKCS#12 file with its work bounded (see [`pfx`]): the empty password first,
+/// then the one `ask` supplies, asked only when needed.
+pub(crate) fn open_pkcs12(
+    source: &str,
+    der: &[u8],
+    ask: &mut dyn FnMut() -> Result<Zeroizing<String>>,
+) -> Result<pfx::Pkcs12Contents> {
+    pfx::open(source, der, ask)
 }

@@ -76,7 +76,7 @@ fn render(title: &str, s: &CertSummary, findings: &[&Finding], server: bool) -> 
     let rows = [
         ("subject", s.subject.clone()),
         ("issuer", if s.self_signed { format!("{} (self-signed)", s.issuer) } else { s.issuer.clone() }),
-        ("serial", s.serial.clone()),
+        ("serial", s.serial_problem.as_ref().map_or(s.serial.clone(), |p| format!("{} ({p})", s.serial))),
         ("valid from", date(s.not_before)),
         ("valid until", format!("{} ({left}; {} days in all)", date(s.not_after), s.validity_days)),
         ("names", names),
