@@ -170,8 +170,9 @@ pub struct Exchange {
     pub outcome: Outcome,
     /// The status.
     pub status: StatusCode,
-    /// The reason phrase the server sent, when it is not the standard one (HTTP/1 only):
-    /// text from the peer, to be escaped before it reaches a terminal.
+    /// The reason phrase the server sent, when it is not the standard one (HTTP/1 only;
+    /// empty when it held bytes outside ASCII, which the parser does not pass on): text
+    /// from the peer, to be escaped before it reaches a terminal.
     pub peer_reason: Option<String>,
     /// The response headers.
     pub headers: HeaderMap,
@@ -185,9 +186,13 @@ impl Exchange {
         self.outcome.get().and_then(|r| r.as_ref().ok())
     }
 
-    /// The reason phrase: the server's own, else the standard one for the status.
+    /// The reason phrase: the server's own when it sent a non-empty one, else the standard
+    /// one for the status.
     pub fn reason(&self) -> String {
-        self.peer_reason.clone().unwrap_or_else(|| self.status.canonical_reason().unwrap_or("").to_string())
+        match &self.peer_reason {
+            Some(r) if !r.is_empty() => r.clone(),
+            _ => self.status.canonical_reason().unwrap_or("").to_string(),
+        }
     }
 
     /// The `Location` of a redirect (3xx with a `Location` header), as sent.
