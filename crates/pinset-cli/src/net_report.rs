@@ -12,7 +12,7 @@ use pinset_net::{ErrorKind, Phase, RedirectRefusal};
 pub fn error(e: &pinset_net::Error, output: Option<&Path>) -> pinset::Error {
     pinset::Error::BadInput {
         path: e.target().to_string(),
-        problem: e.kind.to_string(),
+        problem: e.problem(),
         hint: hint(&e.kind, output).map(Remedy::from),
     }
 }

@@ -40,9 +40,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What happened, in words, without the server's name in front: the kind, and for a
+    /// connection to a name the address it resolved to.
+    pub fn problem(&self) -> String {
+        match &self.kind {
+            ErrorKind::Connect { addr, .. } if addr.to_string() != self.target => format!("{} ({addr})", self.kind),
+            kind => kind.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.target, self.kind)
+        write!(f, "{}: {}", self.target, self.problem())
     }
 }
 
@@ -113,7 +124,8 @@ pub enum RedirectRefusal {
 pub enum ErrorKind {
     /// The host name could not be resolved.
     Resolve(std::io::Error),
-    /// No address of the server accepted a TCP connection.
+    /// No address of the server accepted a TCP connection (the message names the address
+    /// through [`Error::problem`] when the server was dialled by name).
     Connect {
         /// The (last) address tried.
         addr: SocketAddr,
@@ -186,11 +198,11 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::Resolve(e) => write!(f, "cannot resolve the host name ({e})"),
-            ErrorKind::Connect { addr, source } => match source.kind() {
+            ErrorKind::Connect { source, .. } => match source.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
-                    write!(f, "connection refused by {addr}: nothing listens on that port")
+                    f.write_str("connection refused: nothing listens on that port")
                 }
-                _ => write!(f, "cannot connect to {addr} ({source})"),
+                _ => write!(f, "cannot connect ({source})"),
             },
             ErrorKind::TimedOut { after, phase } => write!(f, "timed out after {} {}", seconds(*after), phase.words()),
             ErrorKind::Refused(report) => write!(f, "{} ({})", report.kind.summary(), report.detail),
