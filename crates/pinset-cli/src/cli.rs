@@ -57,7 +57,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset get https://192.168.1.10:8443/status --site shop
   pinset get https://[fd00::10]/api -X POST -H 'Content-Type: application/json' -d '{\"a\":1}'
-  pinset get https://hub.local/ --ca ca.pem --pin sha256/… --p12 till-1.p12 --json")]
+  pinset get https://hub.local/ --ca ca.pem --pin sha256/… --p12 till-1.p12 --json
+  pinset get -L https://192.168.1.10/login --site shop")]
     Get(GetArgs),
     /// Show what a certificate (or every certificate of a chain) says.
     #[command(after_help = "Examples:
@@ -297,7 +298,7 @@ pub struct PinArgs {
     /// Server name to send (SNI) when INPUT is a live server.
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
-    /// Seconds to wait for a live server.
+    /// Deadline for each live server in seconds: connecting and the TLS handshake.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub timeout: u64,
     /// Where the site is (pins for apps when no INPUT is given; what a live server is
@@ -400,7 +401,12 @@ pub struct GetArgs {
     /// Write the response body to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Seconds to wait for the server.
+    /// Follow redirects (at most 5), only to https:// URLs on the site's own addresses
+    /// (without a site: on the host first dialled); each is verified on its own.
+    #[arg(short = 'L', long = "location")]
+    pub location: bool,
+    /// Deadline of the whole request in seconds: connecting, the TLS handshake, the
+    /// response and any redirects followed.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
     /// Print TLS version, cipher, ALPN, the chain with pins, the verdict and the response as JSON.

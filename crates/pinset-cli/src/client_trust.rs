@@ -58,6 +58,8 @@ pub struct ClientTrust {
     pub source: TrustSource,
     /// Whether any pin is required (false: anchors alone decide).
     pub pins_given: bool,
+    /// The site's trust, when a site is in use: its addresses bound where `get -L` may go.
+    pub site: Option<pinset::SiteTrust>,
 }
 
 impl ClientTrust {
@@ -89,7 +91,12 @@ impl ClientTrust {
             for (name, der) in crls {
                 b = b.crl(&name, der);
             }
-            return Ok(ClientTrust { verifier: b.build()?, source: TrustSource::Files, pins_given: !pins.is_empty() });
+            return Ok(ClientTrust {
+                verifier: b.build()?,
+                source: TrustSource::Files,
+                pins_given: !pins.is_empty(),
+                site: None,
+            });
         }
         let trust = Site::open(&output::site_dir(flags.site))?.trust()?;
         if !pins.is_empty() {
@@ -107,6 +114,7 @@ impl ClientTrust {
                 verifier: b.build()?,
                 source: TrustSource::SiteAnchors { site: trust.site.clone() },
                 pins_given: true,
+                site: Some(trust),
             });
         }
         let mut b = SiteVerifier::for_site(&trust);
@@ -117,6 +125,7 @@ impl ClientTrust {
             verifier: b.build()?,
             source: TrustSource::Site { site: trust.site.clone() },
             pins_given: !trust.app_pins().is_empty(),
+            site: Some(trust),
         })
     }
 }

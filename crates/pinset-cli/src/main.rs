@@ -5,6 +5,7 @@ mod cli;
 mod client_trust;
 mod commands;
 mod issuing;
+mod net_report;
 mod output;
 mod verdict;
 

@@ -4,13 +4,15 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use pinset::input::{self, ObjectKind};
 use pinset::{PinFormat, Site, Target};
-use pinset_tls::probe::{self, Presented};
+use pinset_net::probe::{self, Presented};
 use zeroize::Zeroizing;
 
 use crate::cli::{FormatArg, PinArgs};
 use crate::client_trust::{ClientTrust, TrustFlags};
+use crate::net_report;
 use crate::output::{self, ExitStatus, untrusted};
 use crate::verdict::{VerdictJson, describe_pins, refused_text};
 
@@ -45,6 +47,10 @@ struct Collected {
     refused: usize,
     /// Live servers that could not be reached.
     unreachable: usize,
+    /// Live servers reached: each one's address and whether it sent only one
+    /// certificate that it signed itself (`Some(true)`), one it did not (`Some(false)`),
+    /// or more (`None`).
+    presented: Vec<(String, Option<bool>)>,
 }
 
 /// Prints pins.
@@ -53,7 +59,8 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitStatus> {
     if args.inputs.is_empty() {
         return site_pins(&args, format);
     }
-    let mut out = Collected { records: Vec::new(), text: String::new(), refused: 0, unreachable: 0 };
+    let mut out =
+        Collected { records: Vec::new(), text: String::new(), refused: 0, unreachable: 0, presented: Vec::new() };
     let mut password_file = args.password_file.clone();
     let mut fetched = fetch_live(&args)?;
     // A site named with --site must open (a mistyped folder is an error, not a silent
@@ -71,7 +78,9 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitStatus> {
                 // One server down must not hide the pins of the others: say so, go on,
                 // and exit 2 at the end.
                 Err(e) => {
-                    output::message(&format!("error: {}\n", untrusted(&e.to_string())));
+                    let e = net_report::error(&e, None);
+                    let hint = e.remedy().map(|r| format!("hint: {}\n", untrusted(&output::hint(r))));
+                    output::message(&format!("error: {}\n{}", untrusted(&e.to_string()), hint.unwrap_or_default()));
                     out.unreachable += 1;
                 }
             }
@@ -127,6 +136,9 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitStatus> {
         output::emit_json(&out.records)?;
     } else {
         output::emit(&out.text)?;
+        if site.is_none() && !out.presented.is_empty() {
+            output::note(&without_site_note(&out.presented));
+        }
     }
     if out.unreachable > 0 {
         anyhow::bail!("{} of the servers given could not be reached (see above)", out.unreachable);
@@ -172,40 +184,51 @@ fn pin_format(f: FormatArg) -> PinFormat {
     }
 }
 
-/// Live servers are fetched at most this many at a time: enough to hide network latency
-/// for a fleet, few enough threads for a small device.
-const LIVE_WORKERS: usize = 32;
+type Fetched = HashMap<usize, (Target, Result<Presented, pinset_net::Error>)>;
 
-type Fetched = HashMap<usize, (Target, Result<Presented, probe::ProbeError>)>;
-
-/// Fetches the chains of every live target among the inputs, concurrently, keyed by the
-/// input's position so output keeps the order given. A malformed address is an error
-/// naming it, before anything is fetched.
+/// Fetches the chains of every live target among the inputs, concurrently (pinset-net's
+/// probe, each target within `--timeout` of its own start), keyed by the input's position
+/// so output keeps the order given. A malformed address is an error naming it, before
+/// anything is fetched.
 fn fetch_live(args: &PinArgs) -> anyhow::Result<Fetched> {
-    let mut targets: Vec<(usize, Target)> = Vec::new();
+    let mut positions = Vec::new();
+    let mut targets = Vec::new();
     for (i, name) in args.inputs.iter().enumerate() {
         if let Some(t) = live_target(name)? {
-            targets.push((i, t));
+            positions.push(i);
+            targets.push(t);
         }
     }
+    if targets.is_empty() {
+        return Ok(Fetched::new());
+    }
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Fetched::new());
-    std::thread::scope(|scope| {
-        for _ in 0..targets.len().min(LIVE_WORKERS) {
-            scope.spawn(|| {
-                loop {
-                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((i, target)) = targets.get(n) else { break };
-                    let r = probe::fetch_chain(target, args.sni.as_deref(), timeout);
-                    if let Ok(mut map) = results.lock() {
-                        map.insert(*i, (target.clone(), r));
-                    }
-                }
-            });
-        }
-    });
-    Ok(results.into_inner().unwrap_or_default())
+    let results =
+        pinset_net::block_on(probe::fetch_chains(&targets, args.sni.as_deref(), timeout, probe::DEFAULT_CONCURRENCY))
+            .context("cannot start the network")?;
+    Ok(positions.into_iter().zip(targets.into_iter().zip(results)).collect())
+}
+
+/// What a live chain fetched without a site cannot say, and where the pins apps carry
+/// come from.
+fn without_site_note(presented: &[(String, Option<bool>)]) -> String {
+    if presented.iter().all(|(_, self_signed)| *self_signed == Some(true)) {
+        return "a self-signed server's pin is its own key's: apps carry it together with the pin of its standby key, \
+                which no server sends; `pinset pin --site DIR` prints both for a pinset site"
+            .into();
+    }
+    let leaf_only: Vec<&str> =
+        presented.iter().filter(|(_, s)| *s == Some(false)).map(|(source, _)| source.as_str()).collect();
+    let sent = if leaf_only.is_empty() {
+        String::from("these are the pins of what the server sent")
+    } else {
+        format!("{} sent only its own certificate", leaf_only.join(", "))
+    };
+    format!(
+        "{sent}. Apps pin the site's CA keys, active and standby, and a server never sends its root: get them with \
+         `pinset pin --site DIR` for a pinset site, or from the CA's certificate file (`pinset pin ca.pem`). A \
+         server's own pin changes whenever it gets a new key."
+    )
 }
 
 /// An input that is not a file but names a server: a URL, `host:port`, `[v6]…`, or an
@@ -234,8 +257,13 @@ fn live(
 ) -> anyhow::Result<()> {
     let source = target.authority();
     let now = time::OffsetDateTime::now_utc();
+    let self_signed = match presented.chain.as_slice() {
+        [only] => Some(pinset::cert::parse(&source, only).is_ok_and(|c| c.subject().as_raw() == c.issuer().as_raw())),
+        _ => None,
+    };
+    out.presented.push((source.clone(), self_signed));
     let verdict = if let Some(trust) = site {
-        let name = probe::server_name(&target.host)?;
+        let name = pinset_tls::probe::server_name(&target.host)?;
         let (leaf, rest) =
             presented.chain.split_first().ok_or_else(|| anyhow::anyhow!("{source}: the server sent no certificate"))?;
         Some(trust.verifier.verify_chain(leaf, rest, &name, rustls::pki_types::UnixTime::now()))
@@ -286,9 +314,9 @@ fn live(
     if format != FormatArg::Json {
         output::message(&format!(
             "{source}: {} {} {}\n",
-            presented.protocol,
-            presented.cipher,
-            presented.alpn.as_deref().map(untrusted).unwrap_or("(no ALPN)".into())
+            presented.tls.version,
+            presented.tls.cipher,
+            presented.tls.alpn.as_deref().map(untrusted).unwrap_or("(no ALPN)".into())
         ));
         match &verdict {
             Some(Ok(v)) => {
