@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Benchmark: SPKI SHA-256 pins of a bundle of 1,000 certificates, with one `pinset pin`
-# process versus the usual openssl pipeline run once per certificate. See bench/README.md.
+# Benchmark: SPKI SHA-256 pins with `pinset pin` versus the openssl pipeline pinning guides
+# teach (`openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst
+# -sha256 -binary | base64`), as whole processes. See bench/README.md. Two rows:
 #
-#   bench/pins.sh                   3 timed runs of the openssl pipeline, 30 of pinset
-#   BENCH_RUNS=1 bench/pins.sh      1 run of openssl, 10 of pinset
+#   one:    the pin of one certificate: one pinset process against one pipeline.
+#   bundle: the pins of 1,000 certificates: one pinset process against the pipeline run
+#           once per certificate.
+#
+#   bench/pins.sh                   200 runs of each for one; 3 of openssl, 30 of pinset for the bundle
+#   BENCH_RUNS=1 bench/pins.sh      bundle: 1 run of openssl, 10 of pinset
+#   BENCH_ONE_RUNS=50 bench/pins.sh one certificate: 50 runs of each
 #   BENCH_CERTS=200 bench/pins.sh   a smaller bundle
 #   PINSET_BIN=/path/pinset bench/pins.sh   measure that binary, skip the build
 #
-# pinset takes milliseconds where openssl takes a minute, so pinset is run 10 times as often
-# to get a stable mean. Both must print the same pins (compared as sorted lists).
+# For the bundle pinset takes milliseconds where openssl takes a minute, so pinset is run 10
+# times as often to get a stable mean. Both must print the same pins (compared as sorted
+# lists).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -17,12 +24,44 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs=${BENCH_RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
 pinset_runs=$((runs * 10))
+one_runs=${BENCH_ONE_RUNS:-200}
+[[ $one_runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_ONE_RUNS must be a positive integer, not '$one_runs'"
 count=${BENCH_CERTS:-1000}
 [[ $count =~ ^[1-9][0-9]*$ ]] || die "BENCH_CERTS must be a positive integer, not '$count'"
 
 need openssl "apt-get install openssl"
 need base64 "coreutils"
 build_pinset
+
+# ---------------------------------------------------------------------------------------------
+# One certificate (P-256, untimed), pinned by one pinset process and by one pipeline (4
+# processes), interleaved.
+one=$bench_tmp/one.pem
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -subj "/CN=bench-one/O=pinset bench" -days 30 -out "$one" 2>/dev/null
+one_pinset() { "$pinset" pin "$one" >"$1"; }
+one_openssl() {
+    openssl x509 -in "$one" -pubkey -noout | openssl pkey -pubin -outform der \
+        | openssl dgst -sha256 -binary | base64 >"$1"
+}
+for tool in pinset openssl; do : >"$bench_tmp/one-$tool.wall" && : >"$bench_tmp/one-$tool.cpu"; done
+for tool in pinset openssl; do "one_$tool" "$bench_tmp/one-$tool.out"; done # untimed warm-up
+for ((i = 1; i <= one_runs; i++)); do
+    for tool in pinset openssl; do
+        children_cpu_ms && c0=$cpu
+        now_us && t0=$now
+        "one_$tool" "$bench_tmp/one-$tool.out"
+        now_us && t1=$now
+        children_cpu_ms && c1=$cpu
+        echo "$(((t1 - t0) / 1000)).$(printf '%03d' $(((t1 - t0) % 1000)))" >>"$bench_tmp/one-$tool.wall"
+        echo "$((c1 - c0))" >>"$bench_tmp/one-$tool.cpu"
+    done
+    ((i % 20)) || printf '.' >&2
+done
+printf '\n' >&2
+one_pin=$(awk '{ print $1 }' "$bench_tmp/one-pinset.out")
+[[ -n $one_pin && $one_pin == "$(cat "$bench_tmp/one-openssl.out")" ]] \
+    || die "one certificate: pinset says '$one_pin', openssl '$(cat "$bench_tmp/one-openssl.out")'"
 
 # ---------------------------------------------------------------------------------------------
 # The bundle: $count self-signed certificates, each with its own key, so every pin is
@@ -70,7 +109,7 @@ run_openssl() {
 }
 
 describe_machine ""
-echo "runs:    $pinset_runs of pinset, $runs of the openssl pipeline ($((count * 4)) processes each)"
+echo "runs:    one certificate: $one_runs of each, interleaved; bundle: $pinset_runs of pinset, $runs of the openssl pipeline ($((count * 4)) processes each)"
 
 : >"$bench_tmp/pinset.wall"
 : >"$bench_tmp/openssl.wall"
@@ -109,7 +148,19 @@ if ! cmp -s "$bench_tmp/pinset.sorted" "$bench_tmp/openssl.sorted"; then
 fi
 ((n_pinset == count && n_distinct == count)) \
     || die "expected $count distinct pins, got $n_pinset lines ($n_distinct distinct)"
-echo "check:   pinset and openssl print the same $count distinct pins"
+echo "check:   pinset and openssl print the same pin of one certificate, and the same $count distinct pins of the bundle"
+
+echo
+echo "SPKI SHA-256 pin of one certificate"
+printf '%-22s %10s %10s %10s %10s %12s\n' way "mean ms" "median ms" "min ms" "max ms" "cpu ms/run"
+for tool in pinset openssl; do
+    read -r m med lo hi <<<"$(stats "$bench_tmp/one-$tool.wall")"
+    label="pinset pin (1 proc)"
+    [[ $tool == openssl ]] && label="openssl (4 procs)"
+    printf '%-22s %10.1f %10.1f %10.1f %10.1f %12.1f\n' "$label" "$m" "$med" "$lo" "$hi" "$(mean "$bench_tmp/one-$tool.cpu")"
+done
+echo
+echo "ratio openssl/pinset (one certificate) = $(ratio "$(mean "$bench_tmp/one-openssl.wall")" "$(mean "$bench_tmp/one-pinset.wall")")x   (mean wall time; > 1 means pinset is faster)"
 
 echo
 echo "SPKI SHA-256 pins of $count certificates"

@@ -88,8 +88,24 @@ pub struct Ledger {
 impl Ledger {
     /// Opens the ledger at `path`, creating it and its schema when missing.
     pub fn open(path: &Path) -> Result<Ledger> {
+        Ledger::open_with(path, false)
+    }
+
+    /// Creates a ledger inside a staging folder, with SQLite's own flushes and rollback
+    /// journal file turned off for this connection: the folder is flushed as a whole
+    /// before it is moved into place (`atomic::sync_tree`), and a crash before that
+    /// leaves only the staging folder. Later opens use SQLite's defaults again.
+    pub fn create_staged(path: &Path) -> Result<Ledger> {
+        Ledger::open_with(path, true)
+    }
+
+    fn open_with(path: &Path, staged: bool) -> Result<Ledger> {
         let err = |source| Error::Ledger { path: path.to_path_buf(), source };
         let conn = Connection::open(path).map_err(err)?;
+        if staged {
+            conn.pragma_update(None, "synchronous", "OFF").map_err(err)?;
+            conn.pragma_update_and_check(None, "journal_mode", "MEMORY", |_| Ok(())).map_err(err)?;
+        }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
         match version {
             0 => {

@@ -1,10 +1,11 @@
 //! A site on disk: `pinset.toml` plus `pki/`. Creating one, issuing server and client
 //! certificates into it, and reading back what apps must pin and trust.
 //!
-//! Crash safety: every file is written atomically. `init` builds the whole `pki/` in a
-//! staging folder and moves it into place in one rename before the plan is written; the
-//! plan is the commit point of every operation, so an interrupted command leaves either
-//! the old site or the new one.
+//! Crash safety: every file is written atomically. `init` builds the whole `pki/` and the
+//! plan in a staging folder, flushes it as a whole (`atomic::sync_tree`), then moves `pki/`
+//! into place and the plan after it, each move flushed before the next; the plan is the
+//! commit point of every operation, so an interrupted command leaves either the old site
+//! or the new one.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::address::Host;
-use crate::atomic::{self, PUBLIC_MODE, SECRET_MODE};
+use crate::atomic::{self, Durability, PUBLIC_MODE, SECRET_MODE};
 use crate::error::{Error, Remedy, Result};
 use crate::ledger::{CertKind, LEDGER_FILE, Ledger, Record};
 use crate::pki::{self, APPLE_MAX_SERVER_DAYS, Issued, KeyType, LeafKind, LeafSpec, P12Profile, Standby};
@@ -211,6 +212,13 @@ impl Site {
         }
 
         let created_dir = !dir.exists();
+        // The folders that hold the entries `create_dir_all` adds, flushed with the staging
+        // folder so that a new site folder survives a crash too.
+        let mut new_entries: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(|a| a.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf())
+            .collect();
         atomic::create_dir_all(dir)?;
         let staging = dir.join(format!(".pinset-init-{}", std::process::id()));
         let result = (|| {
@@ -242,13 +250,20 @@ impl Site {
                 )?);
             }
             let mut staged = Site { dir: staging.clone(), plan };
-            let server = staged.make_server(&mut records, &opts.server, now)?;
+            let server = staged.make_server(&mut records, &opts.server, now, Durability::Staged)?;
             staged.plan.servers.push(server);
-            Ledger::open(&staging.join("pki").join(LEDGER_FILE))?.record(&records)?;
-            std::fs::rename(staging.join("pki"), dir.join("pki"))
-                .map_err(|e| Error::io("cannot move into place", &dir.join("pki"), e))?;
-            atomic::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))?;
-            staged.plan.save(&plan_path)?;
+            Ledger::create_staged(&staging.join("pki").join(LEDGER_FILE))?.record(&records)?;
+            let staged_plan = staging.join(PLAN_FILE);
+            atomic::write_staged(&staged_plan, staged.plan.to_toml()?.as_bytes(), PUBLIC_MODE)?;
+            // Three flushes in a row, the fewest this order allows: everything staged at
+            // once, then `pki/` in place, then the plan (the commit point) in place.
+            let mut paths = atomic::tree_paths(&staging)?;
+            paths.append(&mut new_entries);
+            atomic::sync_all(&paths)?;
+            for (from, to) in [(staging.join("pki"), dir.join("pki")), (staged_plan, plan_path.clone())] {
+                std::fs::rename(&from, &to).map_err(|e| Error::io("cannot move into place", &to, e))?;
+                atomic::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))?;
+            }
             Ok(staged.plan)
         })();
         let _ = std::fs::remove_dir_all(&staging);
@@ -272,7 +287,7 @@ impl Site {
         self.refuse_existing("server", &req.name, self.plan.server(&req.name).is_some(), "servers")?;
         let folder = self.path(&format!("pki/servers/{}", req.name));
         let mut records = Vec::new();
-        let server = match self.make_server(&mut records, req, OffsetDateTime::now_utc()) {
+        let server = match self.make_server(&mut records, req, OffsetDateTime::now_utc(), Durability::Now) {
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&folder);
@@ -321,7 +336,7 @@ impl Site {
             };
             let issued = pki::issue_leaf(&spec, &key, req.key_type, Some(&issuer), OffsetDateTime::now_utc())?;
             let rel = format!("pki/clients/{}", req.name);
-            let mut files = write_identity(&self.dir, &rel, &issued, Some(&ca_der))?;
+            let mut files = write_identity(&self.dir, &rel, &issued, Some(&ca_der), Durability::Now)?;
             let p12_name = match req.p12_profile {
                 P12Profile::Modern => format!("{rel}/{}.p12", req.name),
                 P12Profile::Legacy => format!("{rel}/{}-legacy.p12", req.name),
@@ -433,8 +448,15 @@ impl Site {
         Ok((issuer, ca_der))
     }
 
-    /// Issues a server identity into `self.dir` (which may be a staging folder).
-    fn make_server(&self, records: &mut Vec<Record>, req: &ServerRequest, now: OffsetDateTime) -> Result<Server> {
+    /// Issues a server identity into `self.dir` (which may be a staging folder, written
+    /// with `Durability::Staged`).
+    fn make_server(
+        &self,
+        records: &mut Vec<Record>,
+        req: &ServerRequest,
+        now: OffsetDateTime,
+        durability: Durability,
+    ) -> Result<Server> {
         let rel = format!("pki/servers/{}", req.name);
         atomic::create_dir_all(&self.dir.join(&rel))?;
         let cn =
@@ -453,7 +475,7 @@ impl Site {
             AuthorityMode::Ca => {
                 let (issuer, ca_der) = self.ca_issuer()?;
                 let issued = pki::issue_leaf(&spec, &key, req.key_type, Some(&issuer), now)?;
-                let files = write_identity(&self.dir, &rel, &issued, Some(&ca_der))?;
+                let files = write_identity(&self.dir, &rel, &issued, Some(&ca_der), durability)?;
                 records.push(Record {
                     kind: CertKind::Server,
                     name: req.name.clone(),
@@ -465,7 +487,7 @@ impl Site {
                     // signs one at promotion, and apps already trust the CA.
                     let (standby, _) = Standby::generate(req.key_type)?;
                     let key_rel = format!("{rel}/standby.key");
-                    atomic::write(&self.dir.join(&key_rel), standby.key_pem.as_bytes(), SECRET_MODE)?;
+                    atomic::write_with(&self.dir.join(&key_rel), standby.key_pem.as_bytes(), SECRET_MODE, durability)?;
                     Some(KeySlot {
                         cert: None,
                         chain: None,
@@ -481,7 +503,7 @@ impl Site {
             }
             AuthorityMode::SelfSigned => {
                 let issued = pki::issue_leaf(&spec, &key, req.key_type, None, now)?;
-                let files = write_identity(&self.dir, &rel, &issued, None)?;
+                let files = write_identity(&self.dir, &rel, &issued, None, durability)?;
                 records.push(Record {
                     kind: CertKind::Server,
                     name: req.name.clone(),
@@ -492,7 +514,7 @@ impl Site {
                 // now, so apps ship both anchors and promotion needs no app update.
                 let (_, standby_key) = Standby::generate(req.key_type)?;
                 let standby = pki::issue_leaf(&spec, &standby_key, req.key_type, None, now)?;
-                let standby_files = write_named(&self.dir, &rel, "standby", &standby, true)?;
+                let standby_files = write_named(&self.dir, &rel, "standby", &standby, true, durability)?;
                 records.push(Record {
                     kind: CertKind::ServerStandby,
                     name: req.name.clone(),
@@ -518,6 +540,7 @@ fn default_site_name(dir: &Path) -> String {
     abs.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "site".into())
 }
 
+/// Issues a root into init's staging folder `root`.
 #[allow(clippy::too_many_arguments)]
 fn write_root(
     root: &Path,
@@ -532,21 +555,34 @@ fn write_root(
     let key = KeyType::P256.generate()?;
     let issued = pki::new_root(cn, org, &key, now)?;
     let rel = "pki/authority";
-    let files = write_named(root, rel, stem, &issued, false)?;
+    let files = write_named(root, rel, stem, &issued, false, Durability::Staged)?;
     records.push(Record { kind, name: "authority".into(), cert_der: issued.cert_der.clone(), status });
     Ok(slot(&files, &issued))
 }
 
 /// Writes `cert.pem`, `chain.pem`, `cert.cer` and `key.pem` of an identity.
-fn write_identity(root: &Path, rel: &str, issued: &Issued, issuer_der: Option<&[u8]>) -> Result<IssuedFiles> {
+fn write_identity(
+    root: &Path,
+    rel: &str,
+    issued: &Issued,
+    issuer_der: Option<&[u8]>,
+    durability: Durability,
+) -> Result<IssuedFiles> {
     let files = files_for_slot(rel);
-    write_files(root, &files, issued, issuer_der)?;
+    write_files(root, &files, issued, issuer_der, durability)?;
     Ok(files)
 }
 
 /// Writes `<stem>.pem`, `<stem>.cer`, `<stem>.key` and, with `chain`, `<stem>-chain.pem`
 /// (for a self-signed certificate, the certificate alone).
-fn write_named(root: &Path, rel: &str, stem: &str, issued: &Issued, chain: bool) -> Result<IssuedFiles> {
+fn write_named(
+    root: &Path,
+    rel: &str,
+    stem: &str,
+    issued: &Issued,
+    chain: bool,
+    durability: Durability,
+) -> Result<IssuedFiles> {
     let files = IssuedFiles {
         key: format!("{rel}/{stem}.key"),
         cert: format!("{rel}/{stem}.pem"),
@@ -555,7 +591,7 @@ fn write_named(root: &Path, rel: &str, stem: &str, issued: &Issued, chain: bool)
         p12: None,
         standby_key: None,
     };
-    write_files(root, &files, issued, None)?;
+    write_files(root, &files, issued, None, durability)?;
     Ok(files)
 }
 
@@ -570,20 +606,26 @@ fn files_for_slot(rel: &str) -> IssuedFiles {
     }
 }
 
-fn write_files(root: &Path, files: &IssuedFiles, issued: &Issued, issuer_der: Option<&[u8]>) -> Result<()> {
+fn write_files(
+    root: &Path,
+    files: &IssuedFiles,
+    issued: &Issued,
+    issuer_der: Option<&[u8]>,
+    durability: Durability,
+) -> Result<()> {
     if let Some(parent) = root.join(&files.key).parent() {
         atomic::create_dir_all(parent)?;
     }
-    atomic::write(&root.join(&files.key), issued.key_pem.as_bytes(), SECRET_MODE)?;
-    atomic::write(&root.join(&files.cert), issued.cert_pem.as_bytes(), PUBLIC_MODE)?;
+    atomic::write_with(&root.join(&files.key), issued.key_pem.as_bytes(), SECRET_MODE, durability)?;
+    atomic::write_with(&root.join(&files.cert), issued.cert_pem.as_bytes(), PUBLIC_MODE, durability)?;
     if let Some(chain_path) = &files.chain {
         let mut chain = issued.cert_pem.clone();
         if let Some(der) = issuer_der {
             chain.push_str(&pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec())));
         }
-        atomic::write(&root.join(chain_path), chain.as_bytes(), PUBLIC_MODE)?;
+        atomic::write_with(&root.join(chain_path), chain.as_bytes(), PUBLIC_MODE, durability)?;
     }
-    atomic::write(&root.join(&files.cer), &issued.cert_der, PUBLIC_MODE)?;
+    atomic::write_with(&root.join(&files.cer), &issued.cert_der, PUBLIC_MODE, durability)?;
     Ok(())
 }
 
