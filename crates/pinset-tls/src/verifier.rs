@@ -644,8 +644,15 @@ impl PinnedVerifier {
             Some(&check_path),
         );
         let check_name = || {
-            cert.verify_is_valid_for_subject_name(server_name)
-                .map_err(|e| fail(FailureKind::NameMismatch, describe(&e), sent_chain()))
+            cert.verify_is_valid_for_subject_name(server_name).map_err(|e| {
+                // The names the certificate carries, each with its type, from the leaf as
+                // parsed above; webpki's own list is a debug rendering.
+                let detail = match (&e, &leaf) {
+                    (webpki::Error::CertNotValidForName(_), Some(l)) => names_detail(l),
+                    _ => describe(&e),
+                };
+                fail(FailureKind::NameMismatch, detail, sent_chain())
+            })
         };
         if let Err(e) = verified {
             // Every path that validated was refused only for its pins: the chain is good,
@@ -794,6 +801,17 @@ fn describe(e: &webpki::Error) -> String {
         webpki::Error::RequiredEkuNotFoundContext(_) => "its extendedKeyUsage lacks serverAuth".into(),
         other => format!("{other:?}"),
     }
+}
+
+/// The names a certificate carries, for a name mismatch: every subjectAltName with its type
+/// (`IP:`, `DNS:`, `URI:`, `email:`, `other:`), in full.
+fn names_detail(cert: &x509_parser::certificate::X509Certificate<'_>) -> String {
+    let sans = pinset::cert::subject_alt_names(cert);
+    if sans.is_empty() {
+        return "the certificate names no address or host (no subjectAltName; the CN is never used)".into();
+    }
+    let names: Vec<String> = sans.iter().map(ToString::to_string).collect();
+    format!("the certificate names {}", names.join(", "))
 }
 
 /// The path webpki accepted: the pin that matched and where (none when pins do not

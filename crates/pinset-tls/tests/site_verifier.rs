@@ -246,3 +246,23 @@ fn a_revoked_leaf_is_refused_and_the_same_chain_accepted_without_the_list() {
     let err = PinnedVerifier::builder().anchor(root.der()).crl("junk.crl", b"junk".to_vec()).build().expect_err("junk");
     assert!(err.to_string().contains("junk.crl"), "{err}");
 }
+
+#[test]
+fn a_name_mismatch_lists_every_name_with_its_type_in_full() {
+    let root = Ca::root("root");
+    let long_dns = format!("{}.example.test", "a".repeat(60));
+    let sans = vec![
+        ip("127.0.0.1"),
+        dns(&long_dns),
+        rcgen::SanType::URI("spiffe://shop/till-1".try_into().expect("uri")),
+        rcgen::SanType::Rfc822Name("ops@shop.test".try_into().expect("email")),
+    ];
+    let leaf = Spec::server("leaf", sans).signed_by(&root);
+    let verifier = PinnedVerifier::builder().anchor(root.der()).build().expect("verifier");
+    let err = verifier.verify(&leaf.der(), &[], &name("10.0.0.9"), UnixTime::now()).expect_err("mismatch");
+    assert_eq!(err.kind, FailureKind::NameMismatch);
+    assert_eq!(
+        err.detail,
+        format!("the certificate names IP:127.0.0.1, DNS:{long_dns}, URI:spiffe://shop/till-1, email:ops@shop.test")
+    );
+}

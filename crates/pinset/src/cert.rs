@@ -222,6 +222,15 @@ pub(crate) fn check_serial(source: &str, raw: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A certificate's subjectAltName entries, each with its type (none when it has no such
+/// extension or the extension does not parse).
+pub fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<San> {
+    match cert.subject_alternative_name() {
+        Ok(Some(ext)) => ext.value.general_names.iter().map(san).collect(),
+        _ => Vec::new(),
+    }
+}
+
 pub(crate) fn san(name: &GeneralName<'_>) -> San {
     match name {
         GeneralName::IPAddress(b) => match b.len() {
