@@ -25,21 +25,22 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
     };
     let site = Site::init(&dir, opts)?;
     warn_about_platform_rules(&site, &args.server_name);
-    let report = SiteReport::of(&site, &site.trust()?);
+    let trust = site.trust()?;
+    let report = SiteReport::of(&site, &trust);
     if args.json {
         output::emit_json(&report)?;
     } else {
-        let mode = match site.plan.authority.mode {
+        let mode = match trust.mode {
             AuthorityMode::Ca => "private CA",
             AuthorityMode::SelfSigned => "self-signed",
         };
-        let pins = match site.plan.pin {
+        let pins = match trust.pin_target {
             PinTarget::Ca => "apps pin the CA keys",
             PinTarget::Leaf => "apps pin the server keys",
         };
         let mut text = format!(
             "Created site {:?} in {} ({mode}; {pins})\n\n",
-            site.plan.name,
+            trust.site,
             output::untrusted(&dir.display().to_string())
         );
         text.push_str(&report.to_text());
