@@ -27,6 +27,7 @@ mod okhttp;
 mod python;
 mod react_native;
 mod rust;
+mod template;
 mod trustkit;
 
 /// A client platform pinset writes configuration for.
@@ -60,7 +61,7 @@ pub enum Target {
     Java,
     /// .NET `HttpClientHandler` validation callback.
     Dotnet,
-    /// Rust: reqwest with pinset's `PinnedVerifier`.
+    /// Rust: reqwest with pinset-tls's `SiteVerifier`.
     Rust,
     /// Python: `ssl` module context and an SPKI check.
     Python,
@@ -133,7 +134,7 @@ impl Target {
             Target::Go => "Go: a tls.Config with the anchors and a VerifyConnection pin check",
             Target::Java => "Java (JDK only): a trust manager with the anchors and a pin check",
             Target::Dotnet => ".NET: an HttpClientHandler that validates against the anchors and checks pins",
-            Target::Rust => "Rust: a reqwest client with pinset's PinnedVerifier",
+            Target::Rust => "Rust: a reqwest client on pinset-tls's SiteVerifier, built from the site's data",
             Target::Python => "Python: an ssl context with the anchors and an SPKI check",
         }
     }
@@ -385,6 +386,14 @@ pub(crate) mod text {
             prev = c;
         }
         out
+    }
+
+    /// `s` as a single-quoted POSIX shell word. What pinset writes there is ASCII (names,
+    /// addresses, base64); anything else outside printable ASCII becomes `_`, and a `'`
+    /// closes the word, adds an escaped quote and opens it again.
+    pub fn sh_quote(s: &str) -> String {
+        let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+        format!("'{}'", clean.replace('\'', r"'\''"))
     }
 
     /// The pins as bare base64.
