@@ -6,6 +6,7 @@
 //! curl's `--pinnedpubkey` compares the leaf's key only (docs/platforms.md), so the script carries
 //! each server's own keys even when the plan pins the CA; a `curl-leaf-only` warning says so.
 
+use super::text::sh_quote;
 use super::{Export, ExportFile, Options, ServerTrust, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
@@ -18,8 +19,10 @@ const ANCHORS_FILE: &str = "pinset-anchors.pem";
 /// Options every command carries, before the pins: `-q` (must be first) skips `~/.curlrc`,
 /// which could say `insecure`; `--capath /dev/null` replaces the CA folder compiled into
 /// curl (Debian's: `/etc/ssl/certs`), which curl consults besides `--cacert`; `--noproxy '*'`
-/// connects directly, the servers being on the local network.
-const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*'";
+/// connects directly, the servers being on the local network; `--proto =https` and
+/// `--proto-redir =https` keep every request, and every redirect `-L` follows, on TLS
+/// (docs/platforms.md: `-L` follows a redirect to `http://` otherwise).
+const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*' --proto =https --proto-redir =https";
 
 pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Curl);
@@ -41,7 +44,8 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     export.usage = format!(
         "Run `./{FILE} [curl options] https://HOST/` from anywhere: it finds `{ANCHORS_FILE}` beside itself, checks \
          that every URL names an address of one server of the site, and runs curl with that server's pins. It \
-         refuses `-k`, `--cacert`, `--capath`, `--pinnedpubkey`, `-K` and `--next`, which would undo the check. \
+         refuses `-k`, `--cacert`, `--capath`, `--pinnedpubkey`, `-K` and `--next`, which would undo the check, and \
+         `--proto`/`--proto-redir`: every request, and every redirect `-L` follows, stays on https://. \
          Exit codes are curl's: 90 when the server's key is not pinned (the script then prints the server's key and \
          the pinned ones), 60 when its certificate does not chain to an anchor or does not name the address.\n\
          The plain command, for scripts that call curl themselves (every server's is in the script's comments):\n\
@@ -108,7 +112,8 @@ fn script(model: &SiteTrust) -> String {
         String::new(),
         "The commands it runs, one per server (-q skips ~/.curlrc, which could say `insecure`;".into(),
         "--capath /dev/null keeps curl from also trusting the system's CA folder compiled into it;".into(),
-        "--noproxy '*' connects directly):".into(),
+        "--noproxy '*' connects directly; --proto and --proto-redir =https keep every request and".into(),
+        "every redirect -L follows on TLS):".into(),
     ]);
     for s in &model.servers {
         let hosts: Vec<String> = s.hosts.iter().map(ToString::to_string).collect();
@@ -165,12 +170,6 @@ fn script(model: &SiteTrust) -> String {
     out
 }
 
-/// `s` as a single-quoted shell word. What pinset writes here is ASCII (names, addresses,
-/// base64); anything else outside printable ASCII becomes `_`.
-fn sh_quote(s: &str) -> String {
-    let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
-    format!("'{}'", clean.replace('\'', r"'\''"))
-}
 
 const CODE: &str = r#"
 die() {
@@ -226,6 +225,8 @@ for arg in "$@"; do
     case $arg in
         -k | --insecure | --cacert | --capath | --pinnedpubkey | --ca-native | -K | --config | -: | --next)
             die "$arg would undo the check of the site's anchors or pins: leave it out" ;;
+        --proto | --proto-redir | --proto-default)
+            die "$arg would let curl leave TLS (only https:// reaches the site, redirects included): leave it out" ;;
         --*) ;;
         -?*)
             # Short options, perhaps several in one word (-sSk): each letter up to the first
@@ -276,9 +277,11 @@ fi
 const RUN: &str = r#"
 status=0
 if [ -n "$pins" ]; then
-    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' --pinnedpubkey "$pins" "$@" || status=$?
+    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' --proto =https --proto-redir =https \
+        --pinnedpubkey "$pins" "$@" || status=$?
 else
-    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' "$@" || status=$?
+    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' --proto =https --proto-redir =https \
+        "$@" || status=$?
 fi
 case $status in
     90)
@@ -287,7 +290,7 @@ case $status in
         # gets a HEAD request).
         printf '%s' "$urls" | while IFS= read -r url; do
             report=$(curl -q -sv -I -o /dev/null --cacert "$anchors" --capath /dev/null --noproxy '*' \
-                --pinnedpubkey "$pins" "$url" 2>&1) || true
+                --proto =https --pinnedpubkey "$pins" "$url" 2>&1) || true
             case $report in
                 *'does not match pinned'*) ;;
                 *) continue ;;

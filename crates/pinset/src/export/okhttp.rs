@@ -41,7 +41,9 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
          line to move it), put `{ANCHORS_FILE}` in `src/main/resources/`, and make every request to the site with \
          `PinsetPinning.client()`, or start from `PinsetPinning.builder()` to add timeouts and interceptors while \
          keeping its trust manager, hostname verifier and CertificatePinner; a host that is not one of the site's \
-         servers is refused. OkHttp 3.13 or later (4.x and 5.x too), on Android 5.0 or later or the JVM.\n\
+         servers is refused. The client speaks TLS only: an `http://` URL fails (`CLEARTEXT communication not \
+         enabled`) and a redirect to `http://` is not followed (the 3xx response is returned). OkHttp 3.13 or later \
+         (4.x and 5.x too), on Android 5.0 or later or the JVM.\n\
          A pin failure is an `SSLPeerUnverifiedException` whose message starts `Certificate pinning failure!` \
          and lists the chain as `sha256/<pin>: <subject>` lines and the pins; a certificate that does not chain to \
          the anchors fails the handshake (`SSLHandshakeException`). The pins are chosen when the client is \
@@ -299,6 +301,7 @@ import javax.net.ssl.TrustManagerFactory
 import javax.net.ssl.X509TrustManager
 import kotlin.system.exitProcess
 import okhttp3.CertificatePinner
+import okhttp3.ConnectionSpec
 import okhttp3.OkHttpClient
 import okhttp3.Request
 "#;
@@ -339,6 +342,10 @@ const KOTLIN_CODE: &str = r#"
             .hostnameVerifier(SiteHostnameVerifier)
             // The servers are on the local network: never through a proxy the system names.
             .proxy(Proxy.NO_PROXY)
+            // TLS only: no cleartext connection (an http:// URL fails with "CLEARTEXT
+            // communication not enabled"), and no redirect from https to http is followed.
+            .connectionSpecs(listOf(ConnectionSpec.MODERN_TLS))
+            .followSslRedirects(false)
         // CertificatePinner has no expiry of its own: after the last day the client is built
         // without it, and the anchors alone decide.
         if (pinsInForce(System.currentTimeMillis())) {
@@ -536,6 +543,7 @@ import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Pattern;
 import javax.net.ssl.HostnameVerifier;
@@ -546,6 +554,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.CertificatePinner;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -589,7 +598,11 @@ const JAVA_CODE: &str = r#"
                 .sslSocketFactory(tls.getSocketFactory(), trustManager)
                 .hostnameVerifier(SiteHostnameVerifier.INSTANCE)
                 // The servers are on the local network: never through a proxy the system names.
-                .proxy(Proxy.NO_PROXY);
+                .proxy(Proxy.NO_PROXY)
+                // TLS only: no cleartext connection (an http:// URL fails with "CLEARTEXT
+                // communication not enabled"), and no redirect from https to http is followed.
+                .connectionSpecs(Collections.singletonList(ConnectionSpec.MODERN_TLS))
+                .followSslRedirects(false);
         // CertificatePinner has no expiry of its own: after the last day the client is built
         // without it, and the anchors alone decide.
         if (pinsInForce(System.currentTimeMillis())) {
