@@ -286,10 +286,15 @@ fn go_command(dir: &Path) -> Command {
 const RUST_MAIN: &str = r#"#[path = "../export/pinset_pinning.rs"]
 mod pinset_pinning;
 
+use std::error::Error;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     let url = std::env::args().nth(1).expect("usage: pinset-get URL");
-    let result = async { pinset_pinning::client()?.get(&url).send().await?.error_for_status()?.text().await }.await;
+    let result: Result<String, pinset_pinning::Error> = async {
+        Ok(pinset_pinning::client()?.get(&url).send().await?.error_for_status()?.text().await?)
+    }
+    .await;
     match result {
         Ok(body) => {
             print!("{body}");
@@ -297,15 +302,30 @@ async fn main() -> std::process::ExitCode {
         }
         Err(err) => {
             let mut text = err.to_string();
-            let mut source = std::error::Error::source(err.as_ref());
+            let mut source = err.source();
             while let Some(e) = source {
                 text.push_str(&format!(": {e}"));
                 source = e.source();
             }
             eprintln!("{url}: {text}");
+            if let Some(report) = report(err.as_ref()) {
+                eprint!("{report}");
+            }
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// pinset's report, as pinset-tls's reqwest example finds it among the error's sources.
+fn report(err: &(dyn Error + 'static)) -> Option<pinset_tls::VerifyError> {
+    if let Some(report) = err.downcast_ref::<rustls::Error>().and_then(pinset_tls::VerifyError::from_rustls) {
+        return Some(report.clone());
+    }
+    let wrapped = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+    if let Some(report) = wrapped.and_then(|inner| report(inner)) {
+        return Some(report);
+    }
+    err.source().and_then(report)
 }
 "#;
 
