@@ -22,6 +22,7 @@ mod go;
 mod index;
 mod ios;
 mod java;
+mod mobile;
 mod node;
 mod okhttp;
 mod python;

@@ -3,7 +3,7 @@
 //! with OkHttp's `CertificatePinner`; iOS with TrustKit, so the addresses TrustKit refuses
 //! are left out there (see [`super::trustkit::refusal`]).
 
-use super::android::{PinnedName, pinned_names, pins_stop_day};
+use super::mobile::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::anchor_kind;
 use super::trustkit::{Refusal, refusal, refused};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};

@@ -16,11 +16,12 @@
 //! never read for placeholders, so a site name holding `{{…}}` stays text.
 //!
 //! A value ([`Safe`]) can only be made by an escaper for the place it goes (a string literal,
-//! a comment, a shell word, a number, a pin) or by rendering a template, whose own text is
-//! pinset's: whatever a site name or a certificate subject holds reaches a file through an
-//! escaper (see the `hostile_text_cannot_leave_its_place` test of `export`).
-
-use crate::pin::Pin;
+//! a comment), from pinset's own `'static` text, or by rendering a template, whose own text
+//! is pinset's: whatever a site name or a certificate subject holds reaches a file through
+//! an escaper (see the `hostile_text_stays_in_its_place` test of `export`).
+//!
+//! Renderers whose files are mostly generated tables keep the verbatim part of the file (the
+//! trust managers, helpers, scripts) here as a template of its own, included whole.
 
 /// Text safe where the template puts it: made by one of the escapers below or by
 /// [`Template::render`].
@@ -46,25 +47,9 @@ impl Safe {
         Safe(text)
     }
 
-    /// `s` as a single-quoted POSIX shell word ([`super::text::sh_quote`]).
-    pub fn shell(s: &str) -> Safe {
-        Safe(super::text::sh_quote(s))
-    }
 
-    /// `s` as an identifier fragment, `[a-z0-9_]` ([`super::ident`]).
-    pub fn ident(s: &str) -> Safe {
-        Safe(super::ident(s))
-    }
 
-    /// A pin as bare base64 (its alphabet is `[A-Za-z0-9+/=]`).
-    pub fn pin(pin: &Pin) -> Safe {
-        Safe(pin.to_base64())
-    }
 
-    /// A decimal number.
-    pub fn number(n: i64) -> Safe {
-        Safe(n.to_string())
-    }
 
     /// Text pinset itself wrote (a keyword, a punctuation mark, a fixed name): a `'static`
     /// string, so never a site's value.

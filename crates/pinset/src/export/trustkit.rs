@@ -2,7 +2,7 @@
 //! DNS names TrustKit accepts, and the rules that decide which names those are (shared with
 //! the `react-native` export, whose iOS side is TrustKit).
 
-use super::android::{PinnedName, pinned_names, pins_stop_day};
+use super::mobile::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::{Plist, PlistEntry, anchor_kind, plist_document};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
