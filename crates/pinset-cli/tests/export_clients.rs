@@ -29,8 +29,8 @@ use std::time::Duration;
 use common::{loopback_site, openssl_ok, pinset, run, run_bounded, s, tempdir};
 use pinset_testkit::curl::curl;
 use pinset_testkit::net::Loopback;
-use pinset_testkit::rustls_server::{Response, TlsServer};
 use pinset_testkit::openssl::Impostor;
+use pinset_testkit::rustls_server::{Response, TlsServer};
 use pinset_testkit::site::{ca_pem, server_files};
 use pinset_testkit::{OpensslServer, V4, V6};
 
@@ -655,7 +655,8 @@ fn refuses_cleartext(client: Client) {
     let http_url = format!("http://{}/", plain.addr());
     let chain = std::fs::read_to_string(site.join("pki/servers/server/chain.pem")).expect("chain.pem");
     let key = std::fs::read_to_string(server_files(&site).1).expect("key.pem");
-    let genuine = TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
+    let genuine =
+        TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
 
     let out = export.fetch(&http_url);
     let (stdout, stderr) = texts(&out);
@@ -678,8 +679,10 @@ fn refuses_cleartext(client: Client) {
         _ => export.fetch(&genuine.url()),
     };
     let (stdout, stderr) = texts(&out);
-    let context =
-        format!("{} export, {cmd_url} redirecting to {http_url}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}", client.target());
+    let context = format!(
+        "{} export, {cmd_url} redirecting to {http_url}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+        client.target()
+    );
     assert!(genuine.next_outcome().is_ok(), "the genuine server answered the redirect: {context}");
     assert!(!stdout.contains(CLEARTEXT_BODY), "the cleartext answer was printed: {context}");
     assert_eq!(plain.accepted(), 0, "the client followed the redirect to cleartext: {context}");

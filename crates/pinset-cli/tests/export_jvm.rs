@@ -523,7 +523,8 @@ fn every_jvm_client_refuses_http_urls_and_redirects_to_http() {
     let http_url = format!("http://{}/", plain.addr());
     let chain = std::fs::read_to_string(fx.site.join("pki/servers/server/chain.pem")).expect("chain.pem");
     let key = std::fs::read_to_string(server_files(&fx.site).1).expect("key.pem");
-    let genuine = TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
+    let genuine =
+        TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
 
     let (okhttp, _) = fx.export("okhttp", "okhttp");
     let okhttp_resources = fx.resources(&okhttp, "okhttp-resources", false);

@@ -170,7 +170,6 @@ fn script(model: &SiteTrust) -> String {
     out
 }
 
-
 const CODE: &str = include_str!("templates/curl/arguments.sh");
 
 const EXPIRY: &str = include_str!("templates/curl/expiry.sh");

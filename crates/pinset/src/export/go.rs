@@ -68,13 +68,13 @@ fn package(model: &SiteTrust) -> String {
     let host = model.example_host();
     let mut out = text::comment("// ", &text::provenance(model, "go"));
     out.push_str(GENERATED);
-    out.push_str(PACKAGE_DOC
-        .render(
-            &Fill::new()
-                .text("site", Safe::comment(&text::quote(&model.site)))
-                .text("host", Safe::comment(&host)),
-        )
-        .as_str());
+    out.push_str(
+        PACKAGE_DOC
+            .render(
+                &Fill::new().text("site", Safe::comment(&text::quote(&model.site))).text("host", Safe::comment(&host)),
+            )
+            .as_str(),
+    );
     out.push_str(IMPORTS);
     out.push_str(&format!("\n// Site is the site's name, for messages.\nconst Site = {}\n", text::quote(&model.site)));
     out.push_str(&format!(

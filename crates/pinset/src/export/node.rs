@@ -46,13 +46,13 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
 fn module(model: &SiteTrust) -> String {
     let host = model.example_host();
     let mut out = text::comment("// ", &text::provenance(model, "node"));
-    out.push_str(MODULE_DOC
-        .render(
-            &Fill::new()
-                .text("site", Safe::comment(&text::quote(&model.site)))
-                .text("host", Safe::comment(&host)),
-        )
-        .as_str());
+    out.push_str(
+        MODULE_DOC
+            .render(
+                &Fill::new().text("site", Safe::comment(&text::quote(&model.site))).text("host", Safe::comment(&host)),
+            )
+            .as_str(),
+    );
     out.push_str(REQUIRES);
     out.push_str(&format!("\n/** The site, for messages. */\nconst SITE = {};\n", text::quote(&model.site)));
     out.push_str(&format!(

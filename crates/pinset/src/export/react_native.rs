@@ -3,8 +3,8 @@
 //! with OkHttp's `CertificatePinner`; iOS with TrustKit, so the addresses TrustKit refuses
 //! are left out there (see [`super::trustkit::refusal`]).
 
-use super::mobile::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::anchor_kind;
+use super::mobile::{PinnedName, pinned_names, pins_stop_day};
 use super::trustkit::{Refusal, refusal, refused};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 

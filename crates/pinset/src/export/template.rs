@@ -47,10 +47,6 @@ impl Safe {
         Safe(text)
     }
 
-
-
-
-
     /// Text pinset itself wrote (a keyword, a punctuation mark, a fixed name): a `'static`
     /// string, so never a site's value.
     pub fn fixed(s: &'static str) -> Safe {
@@ -296,13 +292,13 @@ mod tests {
 
     #[test]
     fn values_sections_and_standalone_lines() {
-        let fill = Fill::new()
-            .text("site", Safe::quoted("shop"))
-            .flag("expires", false)
-            .list("servers", vec![
+        let fill = Fill::new().text("site", Safe::quoted("shop")).flag("expires", false).list(
+            "servers",
+            vec![
                 Fill::new().text("name", Safe::comment("a")).flag("last", false),
                 Fill::new().text("name", Safe::comment("b")).flag("last", true),
-            ]);
+            ],
+        );
         let out = t("site = {{site}}\n{{#servers}}\n  // {{name}} of {{site}}{{^last}},{{/last}}\n{{/servers}}\n{{#expires}}\nnever\n{{/expires}}\n{{^expires}}\n  no expiry\n{{/expires}}\nend\n")
             .render(&fill);
         assert_eq!(out.as_str(), "site = \"shop\"\n  // a of \"shop\",\n  // b of \"shop\"\n  no expiry\nend\n");
