@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::mobile::{PinnedName, comment_text, pinned_names, pins_stop_day, unique_names, xml_comment, xml_escape};
+use super::mobile::{PinnedName, Xml, pinned_names, pins_stop_day, unique_names};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// Where the configuration goes in an Android project (relative to `app/src/main/`).
@@ -16,7 +16,7 @@ pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
     let names = pinned_names(model);
     let stop = pins_stop_day(model);
 
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    let mut xml = Xml::new("utf-8");
     let mut head: Vec<String> = text::provenance(model, "android").to_vec();
     head.extend([
         String::new(),
@@ -32,16 +32,16 @@ pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
         ));
         head.push("from then on the anchors alone apply.".to_string());
     }
-    xml.push_str(&xml_comment("", &head));
-    xml.push_str("<network-security-config>\n");
+    xml.comment(&head);
+    xml.open("network-security-config", &[]);
     for name in &names {
-        xml.push_str(&domain_config(name, &anchors, stop.as_deref(), options));
+        domain_config(&mut xml, name, &anchors, stop.as_deref(), options);
     }
-    xml.push_str("</network-security-config>\n");
+    xml.close("network-security-config");
 
     export.files.push(ExportFile::text(
         CONFIG_PATH,
-        xml,
+        xml.finish(),
         "Network Security Config: goes to `app/src/main/res/xml/`; name it in the manifest's `<application>`",
     ));
     for (raw, anchor) in &anchors {
@@ -91,62 +91,51 @@ pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
 
 /// The `<domain-config>` of one address.
 fn domain_config(
+    xml: &mut Xml,
     name: &PinnedName,
     anchors: &[(String, &super::Anchor)],
     stop: Option<&str>,
     options: &Options,
-) -> String {
-    let mut out = String::new();
-    out.push_str(&xml_comment("    ", &[format!("{}: server {}", name.names.join(", "), name.servers.join(", "))]));
-    out.push_str("    <domain-config cleartextTrafficPermitted=\"false\">\n");
+) {
+    xml.comment(&[format!("{}: server {}", name.names.join(", "), name.servers.join(", "))]);
+    xml.open("domain-config", &[("cleartextTrafficPermitted", "false")]);
     if name.subdomains {
-        out.push_str(&xml_comment(
-            "        ",
-            &[format!(
-                "for the wildcard *.{0}: Android's includeSubdomains also covers deeper names and {0} itself",
-                name.key
-            )],
-        ));
+        xml.comment(&[format!(
+            "for the wildcard *.{0}: Android's includeSubdomains also covers deeper names and {0} itself",
+            name.key
+        )]);
     }
     if let Some(IpAddr::V6(_)) = name.ip {
-        out.push_str(&xml_comment("        ", &["IPv6: compressed, no brackets".to_string()]));
+        xml.comment(&["IPv6: compressed, no brackets".to_string()]);
     }
-    let domain_attr = match (name.ip, name.subdomains) {
-        (Some(_), _) => String::new(),
-        (None, subdomains) => format!(" includeSubdomains=\"{subdomains}\""),
-    };
-    out.push_str(&format!("        <domain{domain_attr}>{}</domain>\n", xml_escape(&name.key)));
-    out.push_str("        <trust-anchors>\n");
+    let subdomains = name.subdomains.to_string();
+    let domain_attrs: &[(&str, &str)] =
+        if name.ip.is_some() { &[] } else { &[("includeSubdomains", subdomains.as_str())] };
+    xml.element("domain", domain_attrs, &name.key);
+    xml.open("trust-anchors", &[]);
     for (raw, anchor) in anchors {
-        out.push_str(&format!(
-            "            <certificates src=\"@raw/{raw}\"/> <!-- {} -->\n",
-            comment_text(&format!("{}: {}", anchor.role, text::comment_safe(&anchor.subject)))
-        ));
+        xml.empty("certificates", &[("src", &format!("@raw/{raw}"))]);
+        xml.trailing_comment(&format!("{}: {}", anchor.role, text::comment_safe(&anchor.subject)));
     }
     if options.system_trust {
-        out.push_str("            <certificates src=\"system\"/>\n");
+        xml.empty("certificates", &[("src", "system")]);
     }
-    out.push_str("        </trust-anchors>\n");
+    xml.close("trust-anchors");
     if !name.pins.is_empty() {
         if name.pins.len() < 2 {
-            out.push_str(&xml_comment(
-                "        ",
-                &["one pin only: Android lint warns (no backup pin); a key change locks the app out".to_string()],
-            ));
+            xml.comment(&[
+                "one pin only: Android lint warns (no backup pin); a key change locks the app out".to_string()
+            ]);
         }
-        let expiration = stop.map(|d| format!(" expiration=\"{}\"", xml_escape(d))).unwrap_or_default();
-        out.push_str(&format!("        <pin-set{expiration}>\n"));
+        let expiration: Vec<(&str, &str)> = stop.map(|d| ("expiration", d)).into_iter().collect();
+        xml.open("pin-set", &expiration);
         for p in &name.pins {
-            out.push_str(&format!(
-                "            <pin digest=\"SHA-256\">{}</pin> <!-- {} -->\n",
-                p.pin.to_base64(),
-                comment_text(&format!("{} key of {}", p.role, p.owner))
-            ));
+            xml.element("pin", &[("digest", "SHA-256")], &p.pin.to_base64());
+            xml.trailing_comment(&format!("{} key of {}", p.role, p.owner));
         }
-        out.push_str("        </pin-set>\n");
+        xml.close("pin-set");
     }
-    out.push_str("    </domain-config>\n");
-    out
+    xml.close("domain-config");
 }
 
 /// The resource name of an anchor: `pinset_<site>_<stem>`, `[a-z0-9_]` and starting with a

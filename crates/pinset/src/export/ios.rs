@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::mobile::{PinnedName, comment_text, pinned_names, xml_comment, xml_escape};
+use super::mobile::{PinnedName, Xml, pinned_names};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
@@ -369,51 +369,47 @@ impl PlistEntry {
 
 /// A whole plist document: the XML declaration, the DOCTYPE, `head` as a comment, `root`.
 pub(super) fn plist_document(head: &[String], root: &Plist) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n",
-    );
-    out.push_str(&xml_comment("", head));
-    out.push_str("<plist version=\"1.0\">\n");
-    write_plist(root, 0, &mut out);
-    out.push_str("</plist>\n");
-    out
+    let mut xml = Xml::new("UTF-8");
+    xml.doctype(r#"plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd""#);
+    xml.comment(head);
+    xml.open("plist", &[("version", "1.0")]);
+    write_plist(root, &mut xml);
+    xml.close("plist");
+    xml.finish()
 }
 
-fn write_plist(value: &Plist, depth: usize, out: &mut String) {
-    let pad = "    ".repeat(depth);
+fn write_plist(value: &Plist, xml: &mut Xml) {
     match value {
-        Plist::Bool(b) => out.push_str(&format!("{pad}<{b}/>\n")),
+        Plist::Bool(b) => xml.empty(if *b { "true" } else { "false" }, &[]),
         Plist::String(s, comment) => {
-            out.push_str(&format!("{pad}<string>{}</string>", xml_escape(s)));
+            xml.element("string", &[], s);
             if let Some(c) = comment {
-                out.push_str(&format!(" <!-- {} -->", comment_text(c)));
+                xml.trailing_comment(c);
             }
-            out.push('\n');
         }
-        Plist::Array(items) if items.is_empty() => out.push_str(&format!("{pad}<array/>\n")),
+        Plist::Array(items) if items.is_empty() => xml.empty("array", &[]),
         Plist::Array(items) => {
-            out.push_str(&format!("{pad}<array>\n"));
+            xml.open("array", &[]);
             for item in items {
-                write_plist(item, depth + 1, out);
+                write_plist(item, xml);
             }
-            out.push_str(&format!("{pad}</array>\n"));
+            xml.close("array");
         }
         Plist::Dict(entries) if entries.iter().all(|e| e.key.is_none() && e.comment.is_none()) => {
-            out.push_str(&format!("{pad}<dict/>\n"));
+            xml.empty("dict", &[]);
         }
         Plist::Dict(entries) => {
-            out.push_str(&format!("{pad}<dict>\n"));
+            xml.open("dict", &[]);
             for e in entries {
                 if let Some(c) = &e.comment {
-                    out.push_str(&xml_comment(&"    ".repeat(depth + 1), std::slice::from_ref(c)));
+                    xml.comment(std::slice::from_ref(c));
                 }
                 if let (Some(k), Some(v)) = (&e.key, &e.value) {
-                    out.push_str(&format!("{pad}    <key>{}</key>\n", xml_escape(k)));
-                    write_plist(v, depth + 1, out);
+                    xml.element("key", &[], k);
+                    write_plist(v, xml);
                 }
             }
-            out.push_str(&format!("{pad}</dict>\n"));
+            xml.close("dict");
         }
     }
 }
@@ -462,8 +458,8 @@ mod tests {
             PlistEntry::new("c", Plist::String("<&>".into(), Some("z".into())), None),
         ]);
         let doc = plist_document(&["head".into()], &root);
-        assert!(doc.contains("<!-- x - - y -->\n    <key>a</key>\n    <array/>\n"), "{doc}");
-        assert!(doc.contains("<key>b</key>\n    <dict/>\n"), "{doc}");
+        assert!(doc.contains("<!-- x - - y -->\n        <key>a</key>\n        <array/>\n"), "{doc}");
+        assert!(doc.contains("<key>b</key>\n        <dict/>\n"), "{doc}");
         assert!(doc.contains("<string>&lt;&amp;&gt;</string> <!-- z -->\n"), "{doc}");
     }
 }

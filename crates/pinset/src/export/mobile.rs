@@ -5,6 +5,8 @@
 
 use std::net::IpAddr;
 
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
 use super::{SiteTrust, TrustPin, text};
 
 /// `names` with every repeat (compared without case, as Android resource names and
@@ -97,22 +99,6 @@ pub(super) fn pins_stop_day(model: &SiteTrust) -> Option<String> {
     Some(last.next_day().unwrap_or(last).to_string())
 }
 
-/// `s` escaped for XML text and attribute values.
-pub(super) fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `s` made safe inside an XML comment: no `--`, no trailing `-`, one line.
 pub(super) fn comment_text(s: &str) -> String {
     let mut out = text::comment_safe(s);
@@ -125,19 +111,85 @@ pub(super) fn comment_text(s: &str) -> String {
     out
 }
 
-/// An XML comment at `indent`: one line `<!-- text -->`, or a block for several lines.
-pub(super) fn xml_comment(indent: &str, lines: &[String]) -> String {
-    match lines {
-        [one] => format!("{indent}<!-- {} -->\n", comment_text(one)),
-        _ => {
-            let mut out = format!("{indent}<!--\n");
-            for l in lines {
-                out.push_str(format!("{indent}    {}", comment_text(l)).trim_end());
-                out.push('\n');
+/// An XML document written with quick-xml's writer, which escapes every text and attribute
+/// value; comments go through [`comment_text`]. Indented by four spaces, as the exports have
+/// always been.
+pub(super) struct Xml {
+    writer: quick_xml::Writer<Vec<u8>>,
+    depth: usize,
+}
+
+impl Xml {
+    /// A document starting with the XML declaration (`encoding` as written there).
+    pub(super) fn new(encoding: &str) -> Xml {
+        let mut xml = Xml { writer: quick_xml::Writer::new_with_indent(Vec::new(), b' ', 4), depth: 0 };
+        xml.event(Event::Decl(BytesDecl::new("1.0", Some(encoding), None)));
+        xml
+    }
+
+    /// `<!DOCTYPE text>`.
+    pub(super) fn doctype(&mut self, text: &'static str) {
+        self.event(Event::DocType(BytesText::from_escaped(text)));
+    }
+
+    /// A comment on a line of its own: `<!-- text -->` for one line, a block for several.
+    pub(super) fn comment(&mut self, lines: &[String]) {
+        let text = match lines {
+            [one] => format!(" {} ", comment_text(one)),
+            _ => {
+                let pad = "    ".repeat(self.depth);
+                let mut text = String::from("\n");
+                for l in lines {
+                    text.push_str(format!("{pad}    {}", comment_text(l)).trim_end());
+                    text.push('\n');
+                }
+                text.push_str(&pad);
+                text
             }
-            out.push_str(&format!("{indent}-->\n"));
-            out
-        }
+        };
+        self.event(Event::Comment(BytesText::from_escaped(text)));
+    }
+
+    /// A comment at the end of the line just written: ` <!-- text -->`.
+    pub(super) fn trailing_comment(&mut self, line: &str) {
+        self.event(Event::Text(BytesText::new(" ")));
+        self.event(Event::Comment(BytesText::from_escaped(format!(" {} ", comment_text(line)))));
+    }
+
+    /// `<name attributes…>`.
+    pub(super) fn open(&mut self, name: &str, attributes: &[(&str, &str)]) {
+        self.event(Event::Start(BytesStart::new(name).with_attributes(attributes.iter().copied())));
+        self.depth += 1;
+    }
+
+    /// `</name>`.
+    pub(super) fn close(&mut self, name: &str) {
+        self.depth = self.depth.saturating_sub(1);
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    /// `<name attributes…/>`.
+    pub(super) fn empty(&mut self, name: &str, attributes: &[(&str, &str)]) {
+        self.event(Event::Empty(BytesStart::new(name).with_attributes(attributes.iter().copied())));
+    }
+
+    /// `<name attributes…>text</name>`.
+    pub(super) fn element(&mut self, name: &str, attributes: &[(&str, &str)], text: &str) {
+        self.event(Event::Start(BytesStart::new(name).with_attributes(attributes.iter().copied())));
+        self.event(Event::Text(BytesText::new(text)));
+        self.event(Event::End(BytesEnd::new(name)));
+    }
+
+    /// The document, ending with a line break.
+    pub(super) fn finish(self) -> String {
+        let mut out = String::from_utf8_lossy(&self.writer.into_inner()).into_owned();
+        out.push('\n');
+        out
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        // Writing to a Vec cannot fail.
+        let _ = self.writer.write_event(event);
     }
 }
 
@@ -159,9 +211,16 @@ mod tests {
     #[test]
     fn comments_never_close_early() {
         assert_eq!(comment_text("a--b---c-"), "a- -b- - -c- ");
-        let block = xml_comment("", &["x--".into(), "y\nz".into()]);
-        assert_eq!(block, "<!--\n    x- -\n    y z\n-->\n");
-        let inner = block.strip_prefix("<!--").and_then(|b| b.strip_suffix("-->\n")).expect("a comment block");
-        assert!(!inner.contains("--"), "{block}");
+        let mut xml = Xml::new("utf-8");
+        xml.comment(&["x--".into(), "y\nz".into()]);
+        xml.open("a", &[("k", "\"<&>'")]);
+        xml.element("b", &[], "</b><!-- & ]]>");
+        xml.trailing_comment("-->");
+        xml.close("a");
+        assert_eq!(
+            xml.finish(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!--\n    x- -\n    y z\n-->\n\
+             <a k=\"&quot;&lt;&amp;&gt;&apos;\">\n    <b>&lt;/b&gt;&lt;!-- &amp; ]]&gt;</b> <!-- - -> -->\n</a>\n"
+        );
     }
 }

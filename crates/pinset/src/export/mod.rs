@@ -484,7 +484,7 @@ mod tests {
             comment_safe(s),
             comment_safe(&unquote(quote(s))),
             unquote(sh_quote(s)),
-            super::mobile::xml_escape(s),
+            quick_xml::escape::escape(s).into_owned(),
             super::mobile::comment_text(s),
             super::mobile::comment_text(&comment_safe(s)),
             super::ident(s),
