@@ -38,7 +38,8 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
          JDK 11 or later; for Android use the `okhttp` export.\n\
          A refused server fails the handshake with an `SSLHandshakeException` saying why; for a pin, the message \
          starts `Certificate pinning failure!` and lists the chain as `sha256/<pin>: <subject>` lines and the pins, \
-         as OkHttp's does.\n"
+         as OkHttp's does. Nothing goes in cleartext: `open(url)` and the client of `httpClient()` refuse a URL that is \
+         not https, and neither follows a redirect to http.\n"
     );
     export
 }
