@@ -131,6 +131,10 @@ pub struct ExportArgs {
     /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
     #[arg(long)]
     pub system_trust: bool,
+    /// `all`: print every warning, not only how many each platform has (the index README
+    /// explains them all either way).
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,

@@ -38,9 +38,9 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Runs `pinset export all` on `site` into `out`, returning stderr (the warnings).
+/// Runs `pinset export all -v` on `site` into `out`, returning stderr (every warning).
 fn export_all(site: &Path, out: &Path) -> String {
-    let res = pinset().args(["export", "all", "--site", s(site), "--out", s(out)]).output().expect("run pinset");
+    let res = pinset().args(["export", "all", "-v", "--site", s(site), "--out", s(out)]).output().expect("run pinset");
     let stderr = String::from_utf8_lossy(&res.stderr).into_owned();
     assert!(res.status.success(), "pinset export all --site {} failed:\n{stderr}", site.display());
     stderr
@@ -157,7 +157,13 @@ fn files_are_written_with_their_modes_next_to_files_pinset_did_not_write() {
         .expect("run pinset");
     assert!(listed.status.success());
     let stdout = String::from_utf8_lossy(&listed.stdout);
-    assert!(stdout.lines().count() > 16, "the written files are listed on stdout:\n{stdout}");
+    for target in pinset::export::Target::ALL {
+        let line = format!("{}/", target.name());
+        assert!(
+            stdout.lines().filter(|l| l.starts_with(&line)).count() == 1,
+            "one summary line for {target} on stdout:\n{stdout}"
+        );
+    }
     assert_eq!(std::fs::read_to_string(out.join("curl/mine.txt")).expect("read"), "not pinset's");
     for (path, _) in tree(&out) {
         assert!(!path.contains(".tmp-"), "a temporary file was left behind: {path}");

@@ -1,6 +1,7 @@
-//! The `curl`, `node`, `go` and `python` exports run, as exported, by the real clients
-//! (curl, Node.js, the Go toolchain, CPython) against real `openssl s_server` processes on
-//! loopback only (127.0.0.1 and ::1).
+//! The `curl`, `node`, `go`, `python` and `rust` exports run, as exported, by the real
+//! clients (curl, Node.js, the Go toolchain, CPython, and a reqwest program built with cargo
+//! around the exported Rust module) against real `openssl s_server` processes on loopback
+//! only (127.0.0.1 and ::1).
 //!
 //! Each export must reach the site's own server over IPv4 and IPv6, and refuse an impostor
 //! (the genuine certificate's subject and SANs, another key, another CA) twice over: first
@@ -13,7 +14,11 @@
 //!
 //! The one change a test makes to an export: it appends the impostor CA's PEM to the exported
 //! `pinset-anchors.pem`, which is how a client "has been told to trust" it. The code is never
-//! edited. The Go export is built after that change, since it embeds the file.
+//! edited. The Go and Rust exports are built after that change, since they embed the file.
+//!
+//! None of them falls back to cleartext: an `http://` URL of the site's own address is
+//! refused without a connection, and so is the `http://` redirect the genuine server answers
+//! with (a plain HTTP server there counts the connections it gets: none).
 
 mod common;
 
@@ -23,7 +28,9 @@ use std::time::Duration;
 
 use common::{loopback_site, openssl_ok, pinset, run, run_bounded, s, tempdir};
 use pinset_testkit::curl::curl;
+use pinset_testkit::net::Loopback;
 use pinset_testkit::openssl::Impostor;
+use pinset_testkit::rustls_server::{Response, TlsServer};
 use pinset_testkit::site::{ca_pem, server_files};
 use pinset_testkit::{OpensslServer, V4, V6};
 
@@ -40,10 +47,11 @@ enum Client {
     Node,
     Go,
     Python,
+    Rust,
 }
 
 impl Client {
-    const ALL: [Client; 4] = [Client::Curl, Client::Node, Client::Go, Client::Python];
+    const ALL: [Client; 5] = [Client::Curl, Client::Node, Client::Go, Client::Python, Client::Rust];
 
     /// The `pinset export` target.
     fn target(self) -> &'static str {
@@ -52,6 +60,7 @@ impl Client {
             Client::Node => "node",
             Client::Go => "go",
             Client::Python => "python",
+            Client::Rust => "rust",
         }
     }
 
@@ -62,6 +71,7 @@ impl Client {
             Client::Node => ("node", "--version"),
             Client::Go => ("go", "version"),
             Client::Python => ("python3", "--version"),
+            Client::Rust => (env!("CARGO"), "--version"),
         }
     }
 
@@ -73,6 +83,16 @@ impl Client {
             Client::Node => "unable to verify the first certificate",
             Client::Go => "certificate signed by unknown authority",
             Client::Python => "CERTIFICATE_VERIFY_FAILED",
+            Client::Rust => "does not lead to a trusted anchor",
+        }
+    }
+
+    /// What the client says when the pins refuse a server.
+    fn pin_failure(self) -> &'static str {
+        match self {
+            // pinset-tls's report, the same as the `pinset` tool's.
+            Client::Rust => "certificate pinning failure",
+            _ => PIN_FAILURE,
         }
     }
 
@@ -102,7 +122,7 @@ struct Exported {
     client: Client,
     /// The export folder.
     out: PathBuf,
-    /// The Go command, built from the export.
+    /// The Go command, or the Rust program, built from the export.
     go_binary: Option<PathBuf>,
 }
 
@@ -138,9 +158,13 @@ impl Exported {
         self.build();
     }
 
-    /// Go: `go build ./cmd/pinset-get` in the export folder, offline, with a build cache
-    /// shared by the tests under cargo's target folder.
+    /// Go: `go build ./cmd/pinset-get` in the export folder; Rust: a reqwest program around
+    /// the exported module, built with cargo ([`build_rust`]).
     fn build(&mut self) {
+        if self.client == Client::Rust {
+            self.go_binary = Some(build_rust(&self.out));
+            return;
+        }
         if self.client != Client::Go {
             return;
         }
@@ -165,7 +189,7 @@ impl Exported {
                 cmd.arg(self.out.join("pinset-pinning.js")).arg(url);
                 cmd
             }
-            Client::Go => {
+            Client::Go | Client::Rust => {
                 let mut cmd = Command::new(self.go_binary.as_ref().expect("built"));
                 cmd.arg(url);
                 cmd
@@ -212,7 +236,7 @@ impl Exported {
         assert_eq!(out.status.code(), Some(self.client.refusal_codes().1), "exit code of a trust refusal: {context}");
         assert!(!stdout.contains("s_server"), "no body from a refused server: {context}");
         assert!(stderr.contains(self.client.trust_error()), "expected a trust error: {context}");
-        assert!(!stderr.contains(PIN_FAILURE), "a trust error, not a pin error: {context}");
+        assert!(!stderr.contains(self.client.pin_failure()), "a trust error, not a pin error: {context}");
     }
 
     /// Fails unless the fetch of `server` was refused by the pin check, with a report naming
@@ -229,7 +253,7 @@ impl Exported {
         );
         assert_eq!(out.status.code(), Some(self.client.refusal_codes().0), "exit code of a pin refusal: {context}");
         assert!(!stdout.contains("s_server"), "no body from a refused server: {context}");
-        assert!(stderr.contains(PIN_FAILURE), "expected a pin error: {context}");
+        assert!(stderr.contains(self.client.pin_failure()), "expected a pin error: {context}");
         assert!(!stderr.contains(self.client.trust_error()), "a pin error, not a trust error: {context}");
         assert!(stderr.contains(seen), "the report names the impostor's key {seen}: {context}");
         for pin in expected {
@@ -254,6 +278,116 @@ fn go_command(dir: &Path) -> Command {
         .env("GOCACHE", shared.join("go-build-cache"))
         .env("GOPATH", shared.join("go-path"));
     cmd
+}
+
+/// The program the Rust tests run: the exported module, compiled in as an app compiles it,
+/// and a `main` that GETs its argument with `pinset_pinning::client()`, printing the body, or
+/// the error and its sources (pinset's report among them) and exit 1.
+const RUST_MAIN: &str = r#"#[path = "../export/pinset_pinning.rs"]
+mod pinset_pinning;
+
+use std::error::Error;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let url = std::env::args().nth(1).expect("usage: pinset-get URL");
+    let result: Result<String, pinset_pinning::Error> = async {
+        Ok(pinset_pinning::client()?.get(&url).send().await?.error_for_status()?.text().await?)
+    }
+    .await;
+    match result {
+        Ok(body) => {
+            print!("{body}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            let mut text = err.to_string();
+            let mut source = err.source();
+            while let Some(e) = source {
+                text.push_str(&format!(": {e}"));
+                source = e.source();
+            }
+            eprintln!("{url}: {text}");
+            if let Some(report) = report(err.as_ref()) {
+                eprint!("{report}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// pinset's report, as pinset-tls's reqwest example finds it among the error's sources.
+fn report(err: &(dyn Error + 'static)) -> Option<pinset_tls::VerifyError> {
+    if let Some(report) = err.downcast_ref::<rustls::Error>().and_then(pinset_tls::VerifyError::from_rustls) {
+        return Some(report.clone());
+    }
+    let wrapped = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+    if let Some(report) = wrapped.and_then(|inner| report(inner)) {
+        return Some(report);
+    }
+    err.source().and_then(report)
+}
+"#;
+
+/// Builds [`RUST_MAIN`] around the Rust export in `export` (its `pinset_pinning.rs` and the
+/// `pinset-anchors.pem` it includes) with cargo, offline, as a package of its own beside the
+/// export, against this repository's `pinset-tls` and with its `Cargo.lock`; the build goes
+/// to cargo's target folder of this test run, so the dependencies compiled for the workspace
+/// are reused. Returns the program.
+fn build_rust(export: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().expect("the repository root");
+    let package = export.with_file_name(format!(
+        "rust-client-{}",
+        export.file_name().and_then(|n| n.to_str()).expect("export folder name")
+    ));
+    // A program name of its own: every package's program lands in the same target/debug/.
+    let bin = format!("pinset-get-{:016x}", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        package.hash(&mut h);
+        h.finish()
+    });
+    let link = package.join("export");
+    std::fs::create_dir_all(package.join("src")).expect("create the Rust package");
+    if !link.exists() {
+        std::os::unix::fs::symlink(export, &link).expect("link the export into the package");
+    }
+    // The dependencies as pinset-tls's examples declare them, so the workspace's builds serve.
+    let manifest = format!(
+        r#"[package]
+name = "pinset-export-client"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "{bin}"
+path = "src/main.rs"
+
+[dependencies]
+pinset-tls = {{ path = "{root}/crates/pinset-tls" }}
+rustls = {{ version = "0.23", default-features = false, features = ["aws_lc_rs", "std", "tls12", "logging"] }}
+reqwest = {{ version = "0.12", default-features = false, features = ["rustls-tls-manual-roots-no-provider"] }}
+tokio = {{ version = "1", default-features = false, features = ["rt", "net", "io-util", "macros", "time"] }}
+
+[profile.dev.package."*"]
+opt-level = 2
+
+[workspace]
+"#,
+        root = root.display(),
+        bin = bin
+    );
+    std::fs::write(package.join("Cargo.toml"), manifest).expect("write Cargo.toml");
+    std::fs::copy(root.join("Cargo.lock"), package.join("Cargo.lock")).expect("copy Cargo.lock");
+    std::fs::write(package.join("src/main.rs"), RUST_MAIN).expect("write main.rs");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("cargo's target folder").to_path_buf();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(&package).args(["build", "--offline", "--quiet", "--target-dir", s(&target)]);
+    let out = run_bounded(cmd, Duration::from_secs(1200), "cargo build of the Rust export");
+    assert!(out.status.success(), "cargo build of the Rust export failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    target.join("debug").join(bin)
 }
 
 fn texts(out: &Output) -> (String, String) {
@@ -468,7 +602,9 @@ fn the_impostor_is_trusted_by_the_extended_anchors_alone() {
 fn every_export_refuses_a_host_that_is_not_a_server_of_the_site() {
     let tmp = tempdir();
     let site = loopback_site(tmp.path(), "site", &[]);
-    for client in Client::ALL {
+    // The Rust export refuses such a host in the handshake (pinset-tls's `SiteVerifier`: "it is
+    // not an address of site"), so it has dialled by then; the others check before.
+    for client in Client::ALL.into_iter().filter(|c| *c != Client::Rust) {
         let export = Exported::new(client, &site, tmp.path());
         let out = export.fetch("https://localhost:1/");
         let (stdout, stderr) = texts(&out);
@@ -482,4 +618,112 @@ fn every_export_refuses_a_host_that_is_not_a_server_of_the_site() {
             "{client:?} should refuse before dialling:\n{stderr}"
         );
     }
+}
+
+/// A plain HTTP server on 127.0.0.1, one of the site's addresses, that answers every
+/// request with [`CLEARTEXT_BODY`] and counts the connections it gets.
+fn cleartext_server() -> Loopback {
+    Loopback::start(V4, |mut sock, _stop| {
+        use std::io::{Read as _, Write as _};
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = write!(
+            sock,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{CLEARTEXT_BODY}",
+            CLEARTEXT_BODY.len()
+        );
+    })
+}
+
+/// What the cleartext server answers: a client that prints it fell back to cleartext.
+const CLEARTEXT_BODY: &str = "served in cleartext";
+
+/// An `http://` URL of the site's own address is refused without a connection, and a
+/// redirect from the genuine server to it is not followed: the cleartext server is never
+/// reached, and its answer never printed.
+fn refuses_cleartext(client: Client) {
+    let tmp = tempdir();
+    let site = loopback_site(tmp.path(), "site", &[]);
+    let export = Exported::new(client, &site, tmp.path());
+    let plain = cleartext_server();
+    let http_url = format!("http://{}/", plain.addr());
+    let chain = std::fs::read_to_string(site.join("pki/servers/server/chain.pem")).expect("chain.pem");
+    let key = std::fs::read_to_string(server_files(&site).1).expect("key.pem");
+    let genuine =
+        TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
+
+    let out = export.fetch(&http_url);
+    let (stdout, stderr) = texts(&out);
+    let context = format!("{} export, {http_url}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}", client.target());
+    assert!(!out.status.success(), "an http:// URL must fail: {context}");
+    assert!(!stdout.contains(CLEARTEXT_BODY), "the cleartext answer was printed: {context}");
+    assert_eq!(plain.accepted(), 0, "the client connected in cleartext: {context}");
+
+    // The genuine server redirects to http://; curl follows redirects only when told (-L).
+    let mut cmd_url = genuine.url();
+    if client == Client::Curl {
+        cmd_url = format!("-L {cmd_url}");
+    }
+    let out = match client {
+        Client::Curl => {
+            let mut cmd = Command::new(export.out.join("pinset-curl"));
+            cmd.args(["-sS", "-L", &genuine.url()]);
+            run_bounded(cmd, CLIENT_TIMEOUT, "pinset-curl -L")
+        }
+        _ => export.fetch(&genuine.url()),
+    };
+    let (stdout, stderr) = texts(&out);
+    let context = format!(
+        "{} export, {cmd_url} redirecting to {http_url}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+        client.target()
+    );
+    assert!(genuine.next_outcome().is_ok(), "the genuine server answered the redirect: {context}");
+    assert!(!stdout.contains(CLEARTEXT_BODY), "the cleartext answer was printed: {context}");
+    assert_eq!(plain.accepted(), 0, "the client followed the redirect to cleartext: {context}");
+}
+
+#[test]
+fn curl_export_refuses_http_urls_and_redirects_to_http() {
+    refuses_cleartext(Client::Curl);
+}
+
+#[test]
+fn node_export_refuses_http_urls_and_redirects_to_http() {
+    refuses_cleartext(Client::Node);
+}
+
+#[test]
+fn go_export_refuses_http_urls_and_redirects_to_http() {
+    refuses_cleartext(Client::Go);
+}
+
+#[test]
+fn python_export_refuses_http_urls_and_redirects_to_http() {
+    refuses_cleartext(Client::Python);
+}
+
+#[test]
+fn rust_export_refuses_http_urls_and_redirects_to_http() {
+    refuses_cleartext(Client::Rust);
+}
+
+#[test]
+fn rust_export_reaches_the_site_and_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Rust, Pins::Ca);
+}
+
+#[test]
+fn rust_export_of_a_leaf_pinned_site_refuses_an_impostor_by_its_pin() {
+    reaches_the_site_and_refuses_an_impostor_by_its_pin(Client::Rust, Pins::Leaf);
+}
+
+#[test]
+fn rust_export_after_the_pins_expire_enforces_only_the_anchors() {
+    after_the_pins_expire_only_the_anchors_are_enforced(Client::Rust);
 }

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{both, init_site, pinset, run, s, tempdir};
+use pinset_testkit::net::Loopback;
 use pinset_testkit::openssl::Impostor;
+use pinset_testkit::rustls_server::{Response, TlsServer};
 use pinset_testkit::site::server_files;
 use pinset_testkit::{OpensslServer, V4, V6};
 
@@ -480,4 +482,83 @@ fn a_hostile_site_name_stays_inside_the_comments_and_strings_of_every_jvm_file()
     let (source, classes) = (okhttp.join("PinsetPinning.kt"), tmp.path().join("kotlin-classes"));
     let out = run("kotlinc", &["-cp", &jars, s(&source), "-d", s(&classes)]);
     assert!(out.status.success() && !both(&out).contains("error:"), "kotlinc:\n{}", both(&out));
+}
+
+// ---------------------------------------------------------------------------------------
+// No cleartext
+// ---------------------------------------------------------------------------------------
+
+/// What the cleartext server answers: a client that prints it fell back to cleartext.
+const CLEARTEXT_BODY: &str = "served in cleartext";
+
+/// A plain HTTP server on 127.0.0.1, one of the site's addresses, answering every request
+/// with [`CLEARTEXT_BODY`] and counting the connections it gets.
+fn cleartext_server() -> Loopback {
+    Loopback::start(V4, |mut sock, _stop| {
+        use std::io::{Read as _, Write as _};
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = write!(
+            sock,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{CLEARTEXT_BODY}",
+            CLEARTEXT_BODY.len()
+        );
+    })
+}
+
+/// Every JVM client (OkHttp from Java and from Kotlin, the JDK-only class through
+/// HttpsURLConnection and java.net.http) refuses an `http://` URL of the site's own address,
+/// and does not follow the genuine server's redirect to it: the cleartext server is never
+/// reached (docs/platforms.md: OkHttp does both unless told otherwise).
+#[test]
+fn every_jvm_client_refuses_http_urls_and_redirects_to_http() {
+    let fx = Fixture::new(&["--ip", "127.0.0.1"]);
+    let plain = cleartext_server();
+    let http_url = format!("http://{}/", plain.addr());
+    let chain = std::fs::read_to_string(fx.site.join("pki/servers/server/chain.pem")).expect("chain.pem");
+    let key = std::fs::read_to_string(server_files(&fx.site).1).expect("key.pem");
+    let genuine =
+        TlsServer::start(pinset_testkit::pki::server_config(&[chain], &key), Response::redirect(302, &http_url));
+
+    let (okhttp, _) = fx.export("okhttp", "okhttp");
+    let okhttp_resources = fx.resources(&okhttp, "okhttp-resources", false);
+    let okhttp_java = okhttp_cp(&compile_okhttp_java(&fx, &okhttp, "okhttp-classes"), &okhttp_resources, &[]);
+    let kotlin_classes = fx.dir().join("kotlin-classes");
+    let jars = classpath(&OKHTTP_JARS);
+    let out = run("kotlinc", &["-cp", &jars, s(&okhttp.join("PinsetPinning.kt")), "-d", s(&kotlin_classes)]);
+    assert!(out.status.success() && !both(&out).contains("error:"), "kotlinc:\n{}", both(&out));
+    let okhttp_kotlin = okhttp_cp(&kotlin_classes, &okhttp_resources, &[KOTLIN_STDLIB]);
+    let (jdk, _) = fx.export("java", "java");
+    let jdk_classes = compile_java_target(&fx, &jdk, "jdk-classes");
+    let jdk = jdk_cp(&jdk_classes, &fx.resources(&jdk, "jdk-resources", false));
+
+    let clients: [(&str, &str, Vec<&str>); 4] = [
+        ("OkHttp (Java)", &okhttp_java, vec!["pinset.PinsetPinning"]),
+        ("OkHttp (Kotlin)", &okhttp_kotlin, vec!["pinset.PinsetPinning"]),
+        ("JDK HttpsURLConnection", &jdk, vec!["pinset.PinsetPinning"]),
+        ("JDK java.net.http", &jdk, vec!["Probe", "httpclient"]),
+    ];
+    for (what, cp, main) in &clients {
+        let fetch = |url: &str| {
+            let mut args = vec!["-cp", cp];
+            args.extend(main.iter().copied());
+            args.push(url);
+            run("java", &args)
+        };
+        let out = fetch(&http_url);
+        assert_ne!(out.status.code(), Some(0), "{what}: an http:// URL must fail:\n{}", both(&out));
+        assert!(!both(&out).contains(CLEARTEXT_BODY), "{what}: the cleartext answer:\n{}", both(&out));
+        assert_eq!(plain.accepted(), 0, "{what} connected in cleartext to {http_url}:\n{}", both(&out));
+
+        let out = fetch(&genuine.url());
+        assert!(genuine.next_outcome().is_ok(), "{what}: the genuine server answered the redirect:\n{}", both(&out));
+        assert!(!both(&out).contains(CLEARTEXT_BODY), "{what}: the cleartext answer:\n{}", both(&out));
+        assert_eq!(plain.accepted(), 0, "{what} followed the redirect to {http_url}:\n{}", both(&out));
+    }
 }

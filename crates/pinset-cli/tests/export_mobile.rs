@@ -796,7 +796,7 @@ fn each_platform_gap_is_named_by_its_warning() {
     for kind in KINDS {
         let site = Site::new(tmp.path(), kind);
         let out = tmp.path().join(format!("warn-{kind:?}"));
-        let all = warning_rules(&export(&site, "all", &out, &[]));
+        let all = warning_rules(&export(&site, "all", &out, &["-v"]));
         let want = expected(kind);
         for target in mine {
             let got = all.get(target).cloned().unwrap_or_default();

@@ -1,4 +1,9 @@
 //! `pinset export`: pinning configuration for a client platform, or for all of them.
+//!
+//! One target prints its warnings in full. `export all` prints one line per platform (its
+//! folder, files and number of warnings) and leaves the warnings' detail to the `README.md`
+//! it writes, so a new site does not greet its owner with twenty paragraphs; `-v` prints
+//! every warning as well.
 
 use anyhow::anyhow;
 use pinset::Site;
@@ -21,8 +26,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
         let e = export::export(&model, target, &options);
         (e.files, e.warnings, target.name().to_string())
     };
-    warn(&warnings);
+    let all = args.target == "all";
+    if !all || args.verbose {
+        warn(&warnings);
+    }
     match &args.out {
+        Some(out) if all => {
+            export::write_files(out, &files)?;
+            output::emit(&summary(&files, &warnings))?;
+            if !args.verbose && !warnings.is_empty() {
+                let index = out.join("README.md");
+                output::message(&format!(
+                    "{}: each is explained in {} under its platform; -v prints them here\n",
+                    count(warnings.len(), "warning"),
+                    index.display()
+                ));
+            }
+        }
         Some(out) => {
             let written = export::write_files(out, &files)?;
             let list: String = written.iter().map(|p| format!("{}\n", p.display())).collect();
@@ -39,6 +59,26 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
 fn warn(warnings: &[Warning]) {
     let text: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
     output::message(&text);
+}
+
+/// One line per platform of `export all`: its folder, how many files, how many warnings;
+/// then the index.
+fn summary(files: &[ExportFile], warnings: &[Warning]) -> String {
+    let mut out = String::new();
+    for target in Target::ALL {
+        let prefix = format!("{}/", target.name());
+        let n_files = files.iter().filter(|f| f.path.starts_with(&prefix)).count();
+        let n_warnings = warnings.iter().filter(|w| w.target == target).count();
+        let warned = if n_warnings == 0 { "no warnings".to_string() } else { count(n_warnings, "warning") };
+        out.push_str(&format!("{prefix:<14} {:<9} {warned}\n", count(n_files, "file")));
+    }
+    out.push_str(&format!("{:<14} the index: each file, where it goes, and every warning in full\n", "README.md"));
+    out
+}
+
+/// `1 file`, `3 files`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn emit_bytes(file: &ExportFile) -> anyhow::Result<()> {

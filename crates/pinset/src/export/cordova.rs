@@ -1,8 +1,8 @@
 //! Export for `cordova`: cordova-plugin-advanced-http's pinned mode. The site's anchors as
 //! DER `.cer` files in `www/certificates/`, and `pinset-pinning.js`, which turns the mode on.
 
-use super::android::{file_part, unique_names};
 use super::ios::anchor_kind;
+use super::mobile::{file_part, unique_names};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::{AuthorityMode, PinTarget};
 

@@ -6,6 +6,7 @@
 //! curl's `--pinnedpubkey` compares the leaf's key only (docs/platforms.md), so the script carries
 //! each server's own keys even when the plan pins the CA; a `curl-leaf-only` warning says so.
 
+use super::text::sh_quote;
 use super::{Export, ExportFile, Options, ServerTrust, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
@@ -18,8 +19,10 @@ const ANCHORS_FILE: &str = "pinset-anchors.pem";
 /// Options every command carries, before the pins: `-q` (must be first) skips `~/.curlrc`,
 /// which could say `insecure`; `--capath /dev/null` replaces the CA folder compiled into
 /// curl (Debian's: `/etc/ssl/certs`), which curl consults besides `--cacert`; `--noproxy '*'`
-/// connects directly, the servers being on the local network.
-const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*'";
+/// connects directly, the servers being on the local network; `--proto =https` and
+/// `--proto-redir =https` keep every request, and every redirect `-L` follows, on TLS
+/// (docs/platforms.md: `-L` follows a redirect to `http://` otherwise).
+const TRUST_OPTIONS: &str = "--capath /dev/null --noproxy '*' --proto =https --proto-redir =https";
 
 pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let mut export = Export::new(Target::Curl);
@@ -41,7 +44,8 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     export.usage = format!(
         "Run `./{FILE} [curl options] https://HOST/` from anywhere: it finds `{ANCHORS_FILE}` beside itself, checks \
          that every URL names an address of one server of the site, and runs curl with that server's pins. It \
-         refuses `-k`, `--cacert`, `--capath`, `--pinnedpubkey`, `-K` and `--next`, which would undo the check. \
+         refuses `-k`, `--cacert`, `--capath`, `--pinnedpubkey`, `-K` and `--next`, which would undo the check, and \
+         `--proto`/`--proto-redir`: every request, and every redirect `-L` follows, stays on https://. \
          Exit codes are curl's: 90 when the server's key is not pinned (the script then prints the server's key and \
          the pinned ones), 60 when its certificate does not chain to an anchor or does not name the address.\n\
          The plain command, for scripts that call curl themselves (every server's is in the script's comments):\n\
@@ -108,7 +112,8 @@ fn script(model: &SiteTrust) -> String {
         String::new(),
         "The commands it runs, one per server (-q skips ~/.curlrc, which could say `insecure`;".into(),
         "--capath /dev/null keeps curl from also trusting the system's CA folder compiled into it;".into(),
-        "--noproxy '*' connects directly):".into(),
+        "--noproxy '*' connects directly; --proto and --proto-redir =https keep every request and".into(),
+        "every redirect -L follows on TLS):".into(),
     ]);
     for s in &model.servers {
         let hosts: Vec<String> = s.hosts.iter().map(ToString::to_string).collect();
@@ -165,147 +170,8 @@ fn script(model: &SiteTrust) -> String {
     out
 }
 
-/// `s` as a single-quoted shell word. What pinset writes here is ASCII (names, addresses,
-/// base64); anything else outside printable ASCII becomes `_`.
-fn sh_quote(s: &str) -> String {
-    let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
-    format!("'{}'", clean.replace('\'', r"'\''"))
-}
+const CODE: &str = include_str!("templates/curl/arguments.sh");
 
-const CODE: &str = r#"
-die() {
-    printf 'pinset-curl: %s\n' "$*" >&2
-    exit 2
-}
+const EXPIRY: &str = include_str!("templates/curl/expiry.sh");
 
-# Whether host $1 is one of the addresses that follow.
-names() {
-    host=$1
-    shift
-    for pattern in "$@"; do
-        case $pattern in
-            '*.'*)
-                label=${host%"${pattern#\*}"}
-                if [ "$label" != "$host" ] && [ -n "$label" ]; then
-                    case $label in
-                        *.*) ;;
-                        *) return 0 ;;
-                    esac
-                fi
-                ;;
-            *)
-                if [ "$host" = "$pattern" ]; then
-                    return 0
-                fi
-                ;;
-        esac
-    done
-    return 1
-}
-
-# The host of URL $1: lower case, without brackets (IPv6), zone or trailing dot.
-url_host() {
-    rest=${1#*://}
-    rest=${rest%%[/?#]*}
-    rest=${rest##*@}
-    case $rest in
-        \[*)
-            rest=${rest#\[}
-            rest=${rest%%]*}
-            ;;
-        *) rest=${rest%%:*} ;;
-    esac
-    rest=${rest%%\%*}
-    rest=${rest%.}
-    printf '%s\n' "$rest" | tr '[:upper:]' '[:lower:]'
-}
-
-chosen=
-urls=
-for arg in "$@"; do
-    case $arg in
-        -k | --insecure | --cacert | --capath | --pinnedpubkey | --ca-native | -K | --config | -: | --next)
-            die "$arg would undo the check of the site's anchors or pins: leave it out" ;;
-        --*) ;;
-        -?*)
-            # Short options, perhaps several in one word (-sSk): each letter up to the first
-            # that takes a value (the rest of the word is that value).
-            letters=${arg#-}
-            while [ -n "$letters" ]; do
-                rest=${letters#?}
-                case ${letters%"$rest"} in
-                    k | K | :) die "$arg holds -k, -K or -:, which would undo the check of the site's anchors or pins: leave it out" ;;
-                    [AbcCdDeEFHmoPQrtTuUwxXyYz]) break ;;
-                esac
-                letters=$rest
-            done
-            ;;
-        *://*)
-            scheme=$(printf '%s\n' "${arg%%://*}" | tr '[:upper:]' '[:lower:]')
-            if [ "$scheme" != https ]; then
-                die "$arg is not an https:// URL: only https:// reaches the servers of site $site"
-            fi
-            host=$(url_host "$arg")
-            if ! server_for "$host"; then
-                die "$host is not an address of site $site ($addresses); write an IP address as listed"
-            fi
-            if [ -n "$chosen" ] && [ "$chosen" != "$server" ]; then
-                die "the URLs name two servers, $chosen and $server: run pinset-curl once for each"
-            fi
-            chosen=$server
-            urls="$urls$arg
-"
-            ;;
-    esac
-done
-if [ -z "$chosen" ]; then
-    die "give an https:// URL of a server of site $site ($addresses): pinset-curl [curl options] https://HOST/"
-fi
-if [ ! -r "$anchors" ]; then
-    die "cannot read $anchors: keep it beside this script"
-fi
-"#;
-
-const EXPIRY: &str = r#"
-if [ "$(date -u +%Y%m%d)" -gt "$pins_expire_after" ]; then
-    # The pins have expired: only the anchors are enforced now.
-    pins=
-fi
-"#;
-
-const RUN: &str = r#"
-status=0
-if [ -n "$pins" ]; then
-    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' --pinnedpubkey "$pins" "$@" || status=$?
-else
-    curl -q --cacert "$anchors" --capath /dev/null --noproxy '*' "$@" || status=$?
-fi
-case $status in
-    90)
-        # The handshake stopped before any request was sent. Ask curl again, each URL alone,
-        # which key it saw: -v prints it as "public key hash" (and a server that matches now
-        # gets a HEAD request).
-        printf '%s' "$urls" | while IFS= read -r url; do
-            report=$(curl -q -sv -I -o /dev/null --cacert "$anchors" --capath /dev/null --noproxy '*' \
-                --pinnedpubkey "$pins" "$url" 2>&1) || true
-            case $report in
-                *'does not match pinned'*) ;;
-                *) continue ;;
-            esac
-            {
-                printf 'pinset-curl: Certificate pinning failure for %s (server %s of site %s)!\n' \
-                    "$url" "$chosen" "$site"
-                printf '  Server key (curl checks the leaf certificate only):\n'
-                printf '%s\n' "$report" | sed -n 's/^\* *public key hash: /    /p'
-                printf '  Pinned keys for %s:\n' "$(url_host "$url")"
-                printf '%s\n' "$pins" | tr ';' '\n' | sed 's/^/    /'
-            } >&2
-        done
-        ;;
-    60)
-        printf 'pinset-curl: the certificate does not chain to an anchor of site %s (%s) or does not name the address dialled\n' \
-            "$site" "$anchors" >&2
-        ;;
-esac
-exit "$status"
-"#;
+const RUN: &str = include_str!("templates/curl/run.sh");

@@ -22,11 +22,13 @@ mod go;
 mod index;
 mod ios;
 mod java;
+mod mobile;
 mod node;
 mod okhttp;
 mod python;
 mod react_native;
 mod rust;
+mod template;
 mod trustkit;
 
 /// A client platform pinset writes configuration for.
@@ -60,7 +62,7 @@ pub enum Target {
     Java,
     /// .NET `HttpClientHandler` validation callback.
     Dotnet,
-    /// Rust: reqwest with pinset's `PinnedVerifier`.
+    /// Rust: reqwest with pinset-tls's `SiteVerifier`.
     Rust,
     /// Python: `ssl` module context and an SPKI check.
     Python,
@@ -133,7 +135,7 @@ impl Target {
             Target::Go => "Go: a tls.Config with the anchors and a VerifyConnection pin check",
             Target::Java => "Java (JDK only): a trust manager with the anchors and a pin check",
             Target::Dotnet => ".NET: an HttpClientHandler that validates against the anchors and checks pins",
-            Target::Rust => "Rust: a reqwest client with pinset's PinnedVerifier",
+            Target::Rust => "Rust: a reqwest client on pinset-tls's SiteVerifier, built from the site's data",
             Target::Python => "Python: an ssl context with the anchors and an SPKI check",
         }
     }
@@ -387,6 +389,14 @@ pub(crate) mod text {
         out
     }
 
+    /// `s` as a single-quoted POSIX shell word. What pinset writes there is ASCII (names,
+    /// addresses, base64); anything else outside printable ASCII becomes `_`, and a `'`
+    /// closes the word, adds an escaped quote and opens it again.
+    pub fn sh_quote(s: &str) -> String {
+        let clean: String = s.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+        format!("'{}'", clean.replace('\'', r"'\''"))
+    }
+
     /// The pins as bare base64.
     pub fn b64(pins: &[TrustPin]) -> Vec<String> {
         pins.iter().map(|p| p.pin.to_base64()).collect()
@@ -432,7 +442,8 @@ pub(crate) mod text {
 
 #[cfg(test)]
 mod tests {
-    use super::text::{comment, comment_safe};
+    use super::text::{comment, comment_safe, quote, sh_quote};
+    use super::{SiteTrust, Target};
 
     #[test]
     fn comments_cannot_be_left_whatever_the_text() {
@@ -440,5 +451,90 @@ mod tests {
         assert_eq!(comment_safe("x */ y /* z"), "x *_/ y /_* z");
         assert_eq!(comment_safe("\\u000a"), "_u000a");
         assert_eq!(comment("// ", &["site \"a\nrm -rf /\"".into(), "".into()]), "// site \"a rm -rf /\"\n//\n");
+    }
+
+    /// A site name and an anchor subject that try every way out of a string, a comment, a
+    /// shell word, XML, or a template: quotes, comment ends, line breaks (javac reads
+    /// `\u000a` as one), command substitution, interpolation, CDATA and comment closers, and
+    /// a placeholder. The name stays on one line (the plan refuses others); the subject comes
+    /// from a certificate, which may hold anything.
+    const HOSTILE_NAME: &str = "x\"'`$(pwned)${pwned}$pwned{{site}}*/ /* \\u000a </x> ]]> --> <!-- \u{2028}#%&;";
+    const HOSTILE_SUBJECT: &str = "CN=evil\nforged\r\u{1b}[31m\u{7}\"'`*/ /* --> </string> ]]> $(pwned) {{site}}";
+
+    fn shop() -> SiteTrust {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/sites/shop");
+        crate::Site::open(&dir).and_then(|site| site.trust()).expect("the fixture site shop")
+    }
+
+    fn with(base: &SiteTrust, name: &str, subject: &str) -> SiteTrust {
+        let mut t = base.clone();
+        t.site = name.to_string();
+        for a in &mut t.anchors {
+            a.subject = subject.to_string();
+        }
+        t
+    }
+
+    /// Every form in which an escaper writes `s`, without the quotes a quoting escaper puts
+    /// around it, longest first.
+    fn escaped_forms(s: &str) -> Vec<String> {
+        let unquote = |q: String| q[1..q.len() - 1].to_string();
+        let mut forms = vec![
+            unquote(quote(s)),
+            comment_safe(s),
+            comment_safe(&unquote(quote(s))),
+            unquote(sh_quote(s)),
+            quick_xml::escape::escape(s).into_owned(),
+            super::mobile::comment_text(s),
+            super::mobile::comment_text(&comment_safe(s)),
+            super::ident(s),
+            super::mobile::file_part(s),
+            unquote(serde_json::to_string(s).unwrap_or_default()),
+            unquote(serde_json::to_string(&comment_safe(s)).unwrap_or_default()),
+        ];
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        forms
+    }
+
+    /// `text` with every escaped form of every value replaced by a marker naming the value.
+    fn masked(text: &str, values: &[(&str, &str)]) -> String {
+        let mut out = text.to_string();
+        for (marker, value) in values {
+            for form in escaped_forms(value) {
+                out = out.replace(&form, marker);
+            }
+        }
+        out
+    }
+
+    /// Whatever a site name or a certificate subject holds, it reaches every file of every
+    /// target only through an escaper: the files of a hostile site are the files of a benign
+    /// one with each value in one of its escaped forms, line for line (no line break, quote,
+    /// comment end or placeholder of the value survives; the escapers' own tests show what
+    /// each form can hold).
+    #[test]
+    fn hostile_text_stays_in_its_place() {
+        let base = shop();
+        let benign = with(&base, "benignsite", "CN=benign subject");
+        let hostile = with(&base, HOSTILE_NAME, HOSTILE_SUBJECT);
+        let options = super::Options::default();
+        for target in Target::ALL {
+            let good = super::export(&benign, target, &options);
+            let bad = super::export(&hostile, target, &options);
+            assert_eq!(good.files.len(), bad.files.len(), "{target}");
+            for (g, b) in good.files.iter().zip(&bad.files) {
+                let (Ok(g_text), Ok(b_text)) = (std::str::from_utf8(&g.contents), std::str::from_utf8(&b.contents))
+                else {
+                    continue;
+                };
+                assert_eq!(g_text.lines().count(), b_text.lines().count(), "{target}/{}: a line break got in", b.path);
+                let g_masked = masked(g_text, &[("<SITE>", "benignsite"), ("<SUBJECT>", "CN=benign subject")]);
+                let b_masked = masked(b_text, &[("<SITE>", HOSTILE_NAME), ("<SUBJECT>", HOSTILE_SUBJECT)]);
+                for (n, (gl, bl)) in g_masked.lines().zip(b_masked.lines()).enumerate() {
+                    assert_eq!(bl, gl, "{target}/{} line {}: the hostile value left its escaped form", b.path, n + 1);
+                }
+            }
+        }
     }
 }

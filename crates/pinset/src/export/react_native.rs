@@ -3,8 +3,9 @@
 //! with OkHttp's `CertificatePinner`; iOS with TrustKit, so the addresses TrustKit refuses
 //! are left out there (see [`super::trustkit::refusal`]).
 
-use super::android::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::anchor_kind;
+use super::mobile::{PinnedName, pinned_names, pins_stop_day};
+use super::template::{Fill, Safe, template};
 use super::trustkit::{Refusal, refusal, refused};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
@@ -13,78 +14,26 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     let names = pinned_names(model);
     let stop = pins_stop_day(model);
 
-    let mut ts = text::comment("// ", &text::provenance(model, "react-native"));
-    ts.push_str(&text::comment(
-        "// ",
-        &[
-            String::new(),
-            "react-native-ssl-public-key-pinning: fetch and XMLHttpRequest check these pins. Android".to_string(),
-            "checks them with OkHttp's CertificatePinner on top of the platform's trust, so the site's".to_string(),
-            "anchors must be trusted there: ship the android export's network_security_config.xml.".to_string(),
-            "iOS checks them with TrustKit after iOS's own trust evaluation: the device must trust the".to_string(),
-            format!("site's {}, installed as a configuration profile.", anchor_kind(model)),
-            "TrustKit stops on IP addresses, local-only names and fewer than two pins: those addresses".to_string(),
-            "are left out on iOS (NOT_ON_IOS); reach them with the ios export's PinsetTrust.swift.".to_string(),
-        ],
-    ));
-    ts.push_str("\nimport { Platform } from \"react-native\";\n");
-    ts.push_str("import { initializeSslPinning } from \"react-native-ssl-public-key-pinning\";\n\n");
-    ts.push_str("/** What the library takes for one address. */\n");
-    ts.push_str("type DomainPins = {\n");
-    ts.push_str("  includeSubdomains: boolean;\n");
-    ts.push_str("  publicKeyHashes: string[];\n");
-    ts.push_str("  expirationDate?: string;\n");
-    ts.push_str("};\n\n");
-    ts.push_str(&format!(
-        "/** The pins (SPKI SHA-256, base64) of each address of site {}. */\n",
-        text::quote(&model.site)
-    ));
-    ts.push_str("const PINSET_PINS: { [host: string]: DomainPins } = {\n");
-    for n in &names {
-        ts.push_str(&entry(n, stop.as_deref()));
-    }
-    ts.push_str("};\n\n");
-
-    let not_on_ios: Vec<&PinnedName> = names.iter().filter(|n| refusal(n).is_some()).collect();
-    ts.push_str("/** Addresses TrustKit (iOS) refuses: IP addresses, local-only names, fewer than two pins. */\n");
-    ts.push_str("const NOT_ON_IOS: string[] = [");
-    if !not_on_ios.is_empty() {
-        ts.push('\n');
-        for n in &not_on_ios {
-            ts.push_str(&format!("  {},\n", text::quote(&n.key)));
-        }
-    }
-    ts.push_str("];\n\n");
-    ts.push_str(&format!(
-        "/**\n * Turns on pinning for the servers of site {}. Call it once, as early as possible,\n \
-         * before the first request to them.\n *\n \
-         * An address whose expirationDate has come (UTC) is left out, as the library itself does\n \
-         * on Android: there it reads the date only here, at start, and versions before\n \
-         * expirationDate support would keep enforcing the pins. iOS (TrustKit) also stops\n \
-         * checking on that day while the app runs.\n */\n",
-        text::quote(&model.site)
-    ));
-    ts.push_str(
-        "export async function initializePinsetPinning(): Promise<void> {\n  \
-         const today = new Date().toISOString().slice(0, 10);\n  \
-         const options: { [host: string]: DomainPins } = {};\n  \
-         for (const [host, pins] of Object.entries(PINSET_PINS)) {\n    \
-         if (Platform.OS === \"ios\" && NOT_ON_IOS.includes(host)) {\n      \
-         continue;\n    \
-         }\n    \
-         if (pins.expirationDate !== undefined && today >= pins.expirationDate) {\n      \
-         // The pins' last day has passed: the platform's trust alone applies.\n      \
-         continue;\n    \
-         }\n    \
-         options[host] = pins;\n  \
-         }\n  \
-         if (Object.keys(options).length === 0) {\n    \
-         // Nothing to pin here (or every pin has expired): TrustKit stops on an empty configuration.\n    \
-         return;\n  \
-         }\n  \
-         await initializeSslPinning(options);\n\
-         }\n",
-    );
+    let mut head: Vec<String> = text::provenance(model, "react-native").to_vec();
+    head.extend([
+        String::new(),
+        "react-native-ssl-public-key-pinning: fetch and XMLHttpRequest check these pins. Android".to_string(),
+        "checks them with OkHttp's CertificatePinner on top of the platform's trust, so the site's".to_string(),
+        "anchors must be trusted there: ship the android export's network_security_config.xml.".to_string(),
+        "iOS checks them with TrustKit after iOS's own trust evaluation: the device must trust the".to_string(),
+        format!("site's {}, installed as a configuration profile.", anchor_kind(model)),
+        "TrustKit stops on IP addresses, local-only names and fewer than two pins: those addresses".to_string(),
+        "are left out on iOS (NOT_ON_IOS); reach them with the ios export's PinsetTrust.swift.".to_string(),
+    ]);
+    let not_on_ios: Vec<Fill> =
+        names.iter().filter(|n| refusal(n).is_some()).map(|n| Fill::new().text("key", Safe::quoted(&n.key))).collect();
+    let fill = Fill::new()
+        .text("head", Safe::comment_lines("// ", &head))
+        .text("site_doc", Safe::comment(&text::quote(&model.site)))
+        .list("entries", names.iter().map(|n| entry(n, stop.as_deref())).collect())
+        .flag("some_not_on_ios", !not_on_ios.is_empty())
+        .list("not_on_ios", not_on_ios);
+    let ts = template!("react-native/pinset-pinning.ts").render(&fill).into_string();
 
     export.files.push(ExportFile::text(
         "pinset-pinning.ts",
@@ -146,27 +95,25 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
 }
 
 /// One address of `PINSET_PINS`.
-fn entry(n: &PinnedName, stop: Option<&str>) -> String {
-    let mut out = format!(
-        "  // {}: server {}",
-        text::comment_safe(&n.names.join(", ")),
-        text::comment_safe(&n.servers.join(", "))
-    );
-    if n.subdomains {
-        out.push_str(&format!(" (includeSubdomains: also {} and names of any depth below it)", n.key));
-    }
-    out.push('\n');
-    out.push_str(&format!("  {}: {{\n", text::quote(&n.key)));
-    out.push_str(&format!("    includeSubdomains: {},\n", n.subdomains));
-    out.push_str("    publicKeyHashes: [\n");
-    out.push_str(&text::pin_list(&n.pins, "      ", " ", "//"));
-    out.push_str("    ],\n");
-    if let Some(day) = stop {
-        out.push_str(&format!(
-            "    expirationDate: {}, // the day pins stop: the plan's last day + 1\n",
-            text::quote(day)
-        ));
-    }
-    out.push_str("  },\n");
-    out
+fn entry(n: &PinnedName, stop: Option<&str>) -> Fill {
+    let pins = n
+        .pins
+        .iter()
+        .map(|p| {
+            Fill::new()
+                .text("pin", Safe::quoted(&p.pin.to_base64()))
+                .text("role", Safe::fixed(p.role.name()))
+                .text("owner", Safe::comment(&p.owner.to_string()))
+        })
+        .collect();
+    Fill::new()
+        .text("names", Safe::comment(&n.names.join(", ")))
+        .text("servers", Safe::comment(&n.servers.join(", ")))
+        .flag("subdomains", n.subdomains)
+        .text("key_doc", Safe::comment(&n.key))
+        .text("key", Safe::quoted(&n.key))
+        .text("include_subdomains", Safe::fixed(if n.subdomains { "true" } else { "false" }))
+        .list("pins", pins)
+        .flag("expires", stop.is_some())
+        .text("stop_day", Safe::quoted(stop.unwrap_or_default()))
 }

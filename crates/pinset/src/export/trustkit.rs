@@ -2,8 +2,8 @@
 //! DNS names TrustKit accepts, and the rules that decide which names those are (shared with
 //! the `react-native` export, whose iOS side is TrustKit).
 
-use super::android::{PinnedName, pinned_names, pins_stop_day};
 use super::ios::{Plist, PlistEntry, anchor_kind, plist_document};
+use super::mobile::{PinnedName, pinned_names, pins_stop_day};
 use super::{Export, ExportFile, Options, SiteTrust, Target, text};
 
 /// Top-level labels meant for local networks (RFC 2606, RFC 6761, RFC 6762, ICANN's

@@ -29,6 +29,7 @@ import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Pattern;
 import javax.net.ssl.HostnameVerifier;
@@ -39,6 +40,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import okhttp3.CertificatePinner;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -113,7 +115,11 @@ public final class PinsetPinning {
                 .sslSocketFactory(tls.getSocketFactory(), trustManager)
                 .hostnameVerifier(SiteHostnameVerifier.INSTANCE)
                 // The servers are on the local network: never through a proxy the system names.
-                .proxy(Proxy.NO_PROXY);
+                .proxy(Proxy.NO_PROXY)
+                // TLS only: no cleartext connection (an http:// URL fails with "CLEARTEXT
+                // communication not enabled"), and no redirect from https to http is followed.
+                .connectionSpecs(Collections.singletonList(ConnectionSpec.MODERN_TLS))
+                .followSslRedirects(false);
         // CertificatePinner has no expiry of its own: after the last day the client is built
         // without it, and the anchors alone decide.
         if (pinsInForce(System.currentTimeMillis())) {

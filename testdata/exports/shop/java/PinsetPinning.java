@@ -19,13 +19,18 @@ package pinset;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Authenticator;
+import java.net.CookieHandler;
 import java.net.InetAddress;
 import java.net.Proxy;
+import java.net.ProxySelector;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -36,6 +41,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -43,6 +49,9 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
@@ -169,7 +178,9 @@ public final class PinsetPinning {
 
     /**
      * A java.net.http client for the site's servers, on the site's SSLContext and never through a
-     * proxy. Build it once and reuse it: it holds the connection pool.
+     * proxy, that sends nothing in cleartext: a request whose URI is not https fails (an
+     * {@code IOException}) and redirects are not followed. Build it once and reuse it: it holds
+     * the connection pool.
      */
     public static HttpClient httpClient() throws IOException, GeneralSecurityException {
         return httpClient(sslContext());
@@ -177,7 +188,106 @@ public final class PinsetPinning {
 
     /** As {@link #httpClient()}, on {@code context}, an SSLContext of this class such as {@code sslContext(path)}. */
     public static HttpClient httpClient(SSLContext context) {
-        return HttpClient.newBuilder().sslContext(context).proxy(HttpClient.Builder.NO_PROXY).build();
+        return new TlsOnlyHttpClient(HttpClient.newBuilder()
+                .sslContext(context)
+                .proxy(HttpClient.Builder.NO_PROXY)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build());
+    }
+
+    /**
+     * The client of {@link #httpClient()}: java.net.http would send an http:// URI in cleartext,
+     * so every request is checked to be https before the wrapped client sends it.
+     */
+    private static final class TlsOnlyHttpClient extends HttpClient {
+        private final HttpClient client;
+
+        TlsOnlyHttpClient(HttpClient client) {
+            this.client = client;
+        }
+
+        private static void requireHttps(HttpRequest request) throws IOException {
+            if (!"https".equalsIgnoreCase(request.uri().getScheme())) {
+                throw new IOException(request.uri() + " is not an https URL: the servers of site " + SITE
+                        + " are reached over TLS only");
+            }
+        }
+
+        @Override
+        public Optional<CookieHandler> cookieHandler() {
+            return client.cookieHandler();
+        }
+
+        @Override
+        public Optional<Duration> connectTimeout() {
+            return client.connectTimeout();
+        }
+
+        @Override
+        public HttpClient.Redirect followRedirects() {
+            return client.followRedirects();
+        }
+
+        @Override
+        public Optional<ProxySelector> proxy() {
+            return client.proxy();
+        }
+
+        @Override
+        public SSLContext sslContext() {
+            return client.sslContext();
+        }
+
+        @Override
+        public SSLParameters sslParameters() {
+            return client.sslParameters();
+        }
+
+        @Override
+        public Optional<Authenticator> authenticator() {
+            return client.authenticator();
+        }
+
+        @Override
+        public HttpClient.Version version() {
+            return client.version();
+        }
+
+        @Override
+        public Optional<Executor> executor() {
+            return client.executor();
+        }
+
+        @Override
+        public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
+                throws IOException, InterruptedException {
+            requireHttps(request);
+            return client.send(request, handler);
+        }
+
+        @Override
+        public <T> CompletableFuture<HttpResponse<T>> sendAsync(
+                HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+            try {
+                requireHttps(request);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return client.sendAsync(request, handler);
+        }
+
+        @Override
+        public <T> CompletableFuture<HttpResponse<T>> sendAsync(
+                HttpRequest request,
+                HttpResponse.BodyHandler<T> handler,
+                HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
+            try {
+                requireHttps(request);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return client.sendAsync(request, handler, pushPromiseHandler);
+        }
     }
 
     /** The site's trust manager, with the certificates of {@code anchorsPem} as its only anchors. */

@@ -36,6 +36,7 @@ import javax.net.ssl.TrustManagerFactory
 import javax.net.ssl.X509TrustManager
 import kotlin.system.exitProcess
 import okhttp3.CertificatePinner
+import okhttp3.ConnectionSpec
 import okhttp3.OkHttpClient
 import okhttp3.Request
 
@@ -118,6 +119,10 @@ object PinsetPinning {
             .hostnameVerifier(SiteHostnameVerifier)
             // The servers are on the local network: never through a proxy the system names.
             .proxy(Proxy.NO_PROXY)
+            // TLS only: no cleartext connection (an http:// URL fails with "CLEARTEXT
+            // communication not enabled"), and no redirect from https to http is followed.
+            .connectionSpecs(listOf(ConnectionSpec.MODERN_TLS))
+            .followSslRedirects(false)
         // CertificatePinner has no expiry of its own: after the last day the client is built
         // without it, and the anchors alone decide.
         if (pinsInForce(System.currentTimeMillis())) {
