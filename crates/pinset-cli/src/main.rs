@@ -6,6 +6,7 @@ mod client_trust;
 mod commands;
 mod issuing;
 mod output;
+mod serving;
 mod verdict;
 
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ fn main() -> ExitCode {
         cli::Command::Get(args) => commands::get::run(args),
         cli::Command::Lint(args) => commands::lint::run(args),
         cli::Command::Export(args) => commands::export::run(args),
+        cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Up(args) => commands::up::run(args),
+        cli::Command::Revoke(args) => commands::revoke::run(args),
     };
     match result {
         Ok(status) => status.into(),
