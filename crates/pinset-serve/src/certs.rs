@@ -162,11 +162,8 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
     let (verifier, revoked_listed) = client_auth::verifier(&site, &trust, opts.client_auth, &opts.allow_clients)?;
     let anchor_ders: Vec<CertificateDer<'static>> =
         trust.anchors.iter().map(|a| CertificateDer::from(a.der.clone())).collect();
-    let anchors: Vec<rustls::pki_types::TrustAnchor<'static>> = anchor_ders
-        .iter()
-        .filter_map(|der| webpki::anchor_from_trusted_cert(der).ok())
-        .map(|a| a.to_owned())
-        .collect();
+    let anchors: Vec<rustls::pki_types::TrustAnchor<'static>> =
+        anchor_ders.iter().filter_map(|der| webpki::anchor_from_trusted_cert(der).ok()).map(|a| a.to_owned()).collect();
     let mut servers = Vec::new();
     for (i, s) in site.plan.servers.iter().enumerate() {
         if fixed.is_some_and(|f| f != i) {
@@ -177,7 +174,12 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
         let key_path = site.path(&s.active.key);
         let (key, summary) = certified_key(&chain_path, &key_path, &anchors)?;
         if trust.pin_target == PinTarget::Leaf {
-            let pinned: Vec<Pin> = trust.servers.iter().filter(|t| t.name == s.name).flat_map(|t| t.leaf_pins.iter().map(|p| p.pin)).collect();
+            let pinned: Vec<Pin> = trust
+                .servers
+                .iter()
+                .filter(|t| t.name == s.name)
+                .flat_map(|t| t.leaf_pins.iter().map(|p| p.pin))
+                .collect();
             if !pinned.contains(&summary.pin) {
                 return Err(Error::cert(
                     &chain_path,
@@ -205,13 +207,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Loaded, Error> {
         let hosts = s.ips.iter().map(|ip| Host::Ip(*ip)).chain(s.dns.iter().map(|d| Host::Dns(d.clone()))).collect();
         servers.push(Served { name: s.name.clone(), hosts, certificate: summary, config: Arc::new(config) });
     }
-    Ok(Loaded {
-        site: site.plan.name.clone(),
-        servers,
-        revoked_listed,
-        trust,
-        fixed: fixed.map(|_| 0),
-    })
+    Ok(Loaded { site: site.plan.name.clone(), servers, revoked_listed, trust, fixed: fixed.map(|_| 0) })
 }
 
 /// Reads a chain and its key, and checks them as the module says.
@@ -235,9 +231,9 @@ fn certified_key(
         .load_private_key(key)
         .map_err(|e| Error::cert(key_path, format!("cannot be used to sign handshakes: {e}")))?;
     let certified = CertifiedKey::new(chain.clone(), signing);
-    certified.keys_match().map_err(|_| {
-        Error::cert(key_path, format!("is not the key of the certificate in {}", chain_path.display()))
-    })?;
+    certified
+        .keys_match()
+        .map_err(|_| Error::cert(key_path, format!("is not the key of the certificate in {}", chain_path.display())))?;
     let ee = webpki::EndEntityCert::try_from(leaf)
         .map_err(|e| Error::cert(chain_path, format!("holds a certificate that cannot be parsed: {e:?}")))?;
     let now = UnixTime::now();

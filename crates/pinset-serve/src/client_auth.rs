@@ -123,13 +123,9 @@ pub(crate) fn verifier(
     if mode == ClientAuth::Optional {
         builder = builder.allow_unauthenticated();
     }
-    let inner = builder.build().map_err(|e| Error::cert(&crl_path, format!("cannot use for client certificates: {e}")))?;
-    let revoked = site
-        .ledger()?
-        .revoked()?
-        .into_iter()
-        .filter_map(|e| unhex(&e.serial))
-        .collect::<HashSet<Vec<u8>>>();
+    let inner =
+        builder.build().map_err(|e| Error::cert(&crl_path, format!("cannot use for client certificates: {e}")))?;
+    let revoked = site.ledger()?.revoked()?.into_iter().filter_map(|e| unhex(&e.serial)).collect::<HashSet<Vec<u8>>>();
     Ok((Arc::new(SiteClientVerifier { inner, revoked, allowed: allowed.to_vec() }), listed))
 }
 

@@ -73,12 +73,8 @@ where
     let resp = backend(req, conn.clone()).await;
     let status = resp.status();
     Ok(resp.map(|inner| {
-        Logged {
-            inner,
-            bytes: 0,
-            record: Some(Record { conn, finish, started, method, path, version, status }),
-        }
-        .boxed_unsync()
+        Logged { inner, bytes: 0, record: Some(Record { conn, finish, started, method, path, version, status }) }
+            .boxed_unsync()
     }))
 }
 

@@ -42,4 +42,4 @@ pub use log::{LogFormat, Logger};
 pub use options::{Backend, Limits, ServeOptions, Upstream};
 pub use pinset_net::server::signals::StopSignal;
 pub use pinset_net::server::{Drained, Shutdown};
-pub use server::{ServerSummary, Server, Stopped, Summary};
+pub use server::{Server, ServerSummary, Stopped, Summary};

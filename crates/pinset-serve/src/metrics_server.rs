@@ -15,7 +15,12 @@ use crate::certs::Certificates;
 use crate::http::{Body, full, text};
 use crate::metrics::Metrics;
 
-pub(crate) async fn run(listener: std::net::TcpListener, metrics: Metrics, certs: Arc<Certificates>, shutdown: Shutdown) {
+pub(crate) async fn run(
+    listener: std::net::TcpListener,
+    metrics: Metrics,
+    certs: Arc<Certificates>,
+    shutdown: Shutdown,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
     loop {
         let (stream, _) = tokio::select! {

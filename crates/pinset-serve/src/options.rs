@@ -47,9 +47,9 @@ impl Upstream {
         }
         let authority = match authority.port_u16() {
             Some(_) => authority,
-            None => format!("{}:80", authority.as_str())
-                .parse()
-                .map_err(|_| bad("names a host that cannot be dialled"))?,
+            None => {
+                format!("{}:80", authority.as_str()).parse().map_err(|_| bad("names a host that cannot be dialled"))?
+            }
         };
         Ok(Upstream { authority })
     }

@@ -42,7 +42,8 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 ];
 
 /// Request headers the front sets itself; a client's are removed.
-const FORWARDED_HEADERS: [&str; 5] = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
+const FORWARDED_HEADERS: [&str; 5] =
+    ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
 
 /// The proxy of one server.
 pub(crate) struct Proxy {
@@ -158,8 +159,8 @@ impl Proxy {
             tokio::spawn(async move {
                 match tokio::try_join!(client_upgrade, upstream_upgrade) {
                     Ok((client, upstream)) => {
-                        let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(upstream))
-                            .await;
+                        let _ =
+                            tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(upstream)).await;
                     }
                     Err(e) => logger.warn(&format!("upgrade failed after 101 Switching Protocols: {e}")),
                 }

@@ -76,10 +76,8 @@ impl Reloader {
             }
             Ok(Err(e)) => {
                 self.metrics.reloads.get_or_create(&ReloadLabels { result: "refused" }).inc();
-                self.logger.warn(&format!(
-                    "reload refused ({why}): {e}; still serving {}",
-                    describe(&self.certs.current())
-                ));
+                self.logger
+                    .warn(&format!("reload refused ({why}): {e}; still serving {}", describe(&self.certs.current())));
             }
             Err(e) => self.logger.error(&format!("reload failed ({why}): {e}")),
         }

@@ -255,7 +255,10 @@ impl Server {
         let error_logger = logger.clone();
         let drained = pinset_net::server::run(
             listeners,
-            pinset_net::server::Limits { max_connections: limits.max_connections, drain_deadline: limits.drain_deadline },
+            pinset_net::server::Limits {
+                max_connections: limits.max_connections,
+                drain_deadline: limits.drain_deadline,
+            },
             shutdown,
             move |acc, shutdown| connection(acc, shutdown, shared.clone()),
             move |e| error_logger.error(&format!("cannot accept connections: {e}")),

@@ -22,7 +22,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitStatus> {
     if !created && !(args.ips.is_empty() && args.dns.is_empty()) {
         output::warn("the site exists: --ip and --dns only choose a new site's addresses, so they are ignored here");
     }
-    let listen = if args.serve.listen.is_empty() { serving::all_addresses(args.port) } else { args.serve.listen.clone() };
+    let listen =
+        if args.serve.listen.is_empty() { serving::all_addresses(args.port) } else { args.serve.listen.clone() };
     let opts = serving::options(&args.serve, dir.clone(), listen)?;
     let logger = serving::logger(&args.serve);
     let server = Server::bind(opts, logger.clone())?;
@@ -47,11 +48,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitStatus> {
                 untrusted(&dir.display().to_string())
             ));
         } else {
-            text.push_str(&format!(
-                "Using site {:?} in {}\n",
-                site.plan.name,
-                untrusted(&dir.display().to_string())
-            ));
+            text.push_str(&format!("Using site {:?} in {}\n", site.plan.name, untrusted(&dir.display().to_string())));
         }
         text.push_str(&serving::summary_text(&summary));
         text.push_str("Pins apps carry (SPKI SHA-256):\n");
