@@ -40,6 +40,6 @@ pub use client_auth::{ClientAuth, ClientIdentity};
 pub use error::Error;
 pub use log::{LogFormat, Logger};
 pub use options::{Backend, Limits, ServeOptions, Upstream};
-pub use pinset_net::server::signals::StopSignal;
+pub use pinset_net::server::signals::{StopSignal, shielded};
 pub use pinset_net::server::{Drained, Shutdown};
 pub use server::{Server, ServerSummary, Stopped, Summary};

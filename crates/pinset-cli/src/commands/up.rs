@@ -18,7 +18,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitStatus> {
         let dns = args.dns.iter().map(|s| pinset::address::parse_dns(s)).collect::<pinset::Result<Vec<_>>>()?;
         (ips, dns)
     };
-    let UpSite { site, created } = up::open_or_create(&dir, ips, dns)?;
+    // Ctrl-C while the site is made lets it be finished first, then stops.
+    let (made, stop) = pinset_serve::shielded(|| up::open_or_create(&dir, ips, dns))?;
+    let UpSite { site, created } = made?;
+    if let Some(signal) = stop {
+        output::message(&format!(
+            "Stopped ({}) after {} the site; nothing was served.\n",
+            signal.name(),
+            if created { "creating" } else { "opening" }
+        ));
+        return Ok(ExitStatus::Success);
+    }
     if !created && !(args.ips.is_empty() && args.dns.is_empty()) {
         output::warn("the site exists: --ip and --dns only choose a new site's addresses, so they are ignored here");
     }
@@ -55,11 +65,22 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitStatus> {
         for p in &pins {
             text.push_str(&format!("  {:<8} {:<20} {}\n", p.role.name(), p.owner.to_string(), p.pin));
         }
-        // A phone dials the machine's network address, not loopback: the first other one.
+        // A phone dials the machine's network address, not loopback: IPv4 first (every
+        // network has it), then the .local name, then IPv6.
+        let loopback = |u: &&String| u.contains("://127.") || u.contains("://[::1]");
         let url = summary
             .urls
             .iter()
-            .find(|u| !u.contains("://127.") && !u.contains("://[::1]"))
+            .filter(|u| !loopback(u))
+            .min_by_key(|u| {
+                if u.contains("://[") {
+                    2
+                } else if u.contains(".local:") {
+                    1
+                } else {
+                    0
+                }
+            })
             .or(summary.urls.first())
             .cloned()
             .unwrap_or_default();

@@ -85,3 +85,24 @@ impl ReloadSignal {
         }
     }
 }
+
+/// How long [`shielded`] lets the runtime turn to deliver a signal received during the
+/// work: a few milliseconds suffice; 20 keeps a start imperceptibly slower.
+const SIGNAL_TURN: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Runs `work` (blocking) with SIGINT and SIGTERM held: a stop signal that arrives while it
+/// runs lets it finish — a site being created is never left half-made — and is returned
+/// after it, for the caller to stop then. The handlers stay installed for the process's
+/// later servers.
+pub fn shielded<T>(work: impl FnOnce() -> T) -> io::Result<(T, Option<StopSignal>)> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stop = {
+        let _guard = runtime.enter();
+        stop_on_signals(Shutdown::new())?
+    };
+    let out = work();
+    // The runtime has not run while `work` did: a signal received meanwhile waits in the
+    // driver, which a short turn of the runtime delivers.
+    let which = runtime.block_on(async move { tokio::time::timeout(SIGNAL_TURN, stop).await.ok() });
+    Ok((out, which))
+}
