@@ -126,7 +126,9 @@ pub fn run(server: Server, logger: &Logger) -> anyhow::Result<ExitStatus> {
     let stopped = server.run_until_stopped()?;
     logger.flush();
     let d = stopped.drained;
-    let mut line = format!("Stopped ({}): {} connections finished", stopped.signal.name(), d.finished);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut line =
+        format!("Stopped ({}): {} connection{} finished", stopped.signal.name(), d.finished, plural(d.finished));
     if d.closed > 0 {
         line.push_str(&format!(", {} closed at the deadline", d.closed));
     }

@@ -195,7 +195,7 @@ fn mutual_tls_accepts_issued_clients_and_refuses_others_and_one_revoked_while_se
     let out =
         pinset().args(["revoke", "till-1", "--site", s(&site), "--reason", "key-compromise"]).output().expect("revoke");
     assert!(out.status.success(), "revoke: {}", String::from_utf8_lossy(&out.stderr));
-    server.wait_for_log("revocation list names 1 certificates", 1, Duration::from_secs(20));
+    server.wait_for_log("revocation list names 1 certificate", 1, Duration::from_secs(20));
     let revoked = with(&till1, &[]);
     assert!(!revoked.status.success(), "a revoked client was let in: {}", String::from_utf8_lossy(&revoked.stdout));
     let p12_revoked = curl_ca(&site, &["--cert", &p12_arg, "--cert-type", "P12", &url]);

@@ -101,7 +101,8 @@ pub(crate) fn describe(loaded: &Loaded) -> String {
         .collect();
     let mut line = servers.join("; ");
     if loaded.revoked_listed > 0 {
-        line.push_str(&format!("; revocation list names {} certificates", loaded.revoked_listed));
+        let n = loaded.revoked_listed;
+        line.push_str(&format!("; revocation list names {n} certificate{}", if n == 1 { "" } else { "s" }));
     }
     line
 }

@@ -26,7 +26,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<ExitStatus> {
     let c = &r.certificate;
     let head = if r.newly_revoked { "Revoked" } else { "Already revoked" };
     output::emit(&format!(
-        "{head} {} {:?} ({})\n  serial       {}\n  revoked at   {}\n  reason       {}\nRevocation list {} names {} certificates; a running `pinset serve` refuses them from its next handshake on.\n",
+        "{head} {} {:?} ({})\n  serial       {}\n  revoked at   {}\n  reason       {}\nRevocation list {} names {} certificate{}; a running `pinset serve` refuses them from its next handshake on.\n",
         c.kind,
         c.name,
         untrusted(&c.subject),
@@ -34,7 +34,8 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<ExitStatus> {
         c.revoked_at.as_deref().unwrap_or("?"),
         c.revocation_reason.as_deref().unwrap_or("unspecified"),
         untrusted(&r.crl.display().to_string()),
-        r.crl_entries
+        r.crl_entries,
+        if r.crl_entries == 1 { "" } else { "s" }
     ))?;
     Ok(ExitStatus::Success)
 }
