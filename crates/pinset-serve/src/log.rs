@@ -120,11 +120,13 @@ impl Logger {
     pub fn access(&self, a: &Access<'_>) {
         let line = match self.format {
             LogFormat::Text => format!(
-                "{} {} {} \"{}\" {} {} {}ms\n",
+                "{} {} {} \"{} {} {}\" {} {} {}ms\n",
                 now(),
                 a.client,
                 a.identity.map_or_else(|| "-".to_string(), |i| format!("\"{}\"", escape(i))),
-                format!("{} {} {}", a.method, escape(a.path), a.version),
+                a.method,
+                escape(a.path),
+                a.version,
                 a.status,
                 a.bytes,
                 format_ms(a.duration_ms)

@@ -98,7 +98,7 @@ struct Shared {
 }
 
 enum BackendImpl {
-    Proxy(Proxy),
+    Proxy(Box<Proxy>),
     Static(PathBuf),
     Status,
 }
@@ -227,7 +227,7 @@ impl Server {
         let Server { opts, load_opts, certs, logger, metrics, listeners, addrs: _, metrics_listener } = self;
         let limits = opts.limits;
         let backend = match &opts.backend {
-            Backend::Upstream(u) => BackendImpl::Proxy(Proxy::new(u.clone(), limits, logger.clone())),
+            Backend::Upstream(u) => BackendImpl::Proxy(Box::new(Proxy::new(u.clone(), limits, logger.clone()))),
             Backend::Static(dir) => BackendImpl::Static(dir.clone()),
             Backend::StatusPage => BackendImpl::Status,
         };

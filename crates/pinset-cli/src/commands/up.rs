@@ -29,7 +29,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<ExitStatus> {
         ));
         return Ok(ExitStatus::Success);
     }
-    if !created && !(args.ips.is_empty() && args.dns.is_empty()) {
+    let addresses_given = !args.ips.is_empty() || !args.dns.is_empty();
+    if !created && addresses_given {
         output::warn("the site exists: --ip and --dns only choose a new site's addresses, so they are ignored here");
     }
     let listen =
