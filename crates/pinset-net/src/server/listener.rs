@@ -171,3 +171,90 @@ where
     connections.shutdown().await;
     Drained { finished, closed }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+    use crate::server::{Activity, IdleIo};
+
+    fn limits(max: usize, deadline_ms: u64) -> Limits {
+        Limits { max_connections: max, drain_deadline: Duration::from_millis(deadline_ms) }
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_a_short_connection_finish_and_closes_a_stuck_one_at_the_deadline() {
+        let listener = bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = Shutdown::new();
+        let served = Arc::new(AtomicUsize::new(0));
+        let counter = served.clone();
+        let server = tokio::spawn(run(
+            vec![listener],
+            limits(10, 300),
+            shutdown.clone(),
+            move |acc, shutdown| {
+                let counter = counter.clone();
+                async move {
+                    let mut s = acc.stream;
+                    let mut b = [0u8; 1];
+                    let _ = s.read_exact(&mut b).await;
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    if b[0] == b'q' {
+                        // Finishes soon after shutdown.
+                        shutdown.triggered().await;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let _ = s.write_all(b"bye").await;
+                    } else {
+                        // Never finishes on its own.
+                        std::future::pending::<()>().await;
+                    }
+                }
+            },
+            |_| {},
+        ));
+        let mut quick = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        quick.write_all(b"q").await.expect("write");
+        let mut stuck = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stuck.write_all(b"s").await.expect("write");
+        while served.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        shutdown.trigger();
+        let mut bye = [0u8; 3];
+        quick.read_exact(&mut bye).await.expect("the quick one finishes");
+        assert_eq!(&bye, b"bye");
+        let drained = server.await.expect("join").expect("run");
+        assert_eq!(drained, Drained { finished: 1, closed: 1 });
+        let mut rest = Vec::new();
+        assert_eq!(stuck.read_to_end(&mut rest).await.expect("closed"), 0, "the stuck one was closed");
+        assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_is_closed_but_not_while_a_request_is_in_progress() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let client = tokio::spawn(async move {
+            let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let mut rest = Vec::new();
+            let _ = c.read_to_end(&mut rest).await;
+        });
+        let (sock, _) = listener.accept().await.expect("accept");
+        let activity = Arc::new(Activity::default());
+        activity.start();
+        let mut io = IdleIo::new(sock, Duration::from_millis(50), activity.clone());
+        let mut b = [0u8; 1];
+        // Busy: a read waits past the idle time without failing.
+        let busy = tokio::time::timeout(Duration::from_millis(200), io.read(&mut b)).await;
+        assert!(busy.is_err(), "a busy connection was closed as idle: {busy:?}");
+        activity.end();
+        let idle = tokio::time::timeout(Duration::from_secs(5), io.read(&mut b)).await.expect("closed in time");
+        assert_eq!(idle.expect_err("idle").kind(), io::ErrorKind::TimedOut);
+        drop(io);
+        client.await.expect("client");
+    }
+}
