@@ -6,7 +6,6 @@
 //! so a request path or a certificate name can neither forge a line nor move the cursor.
 
 use std::net::SocketAddr;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -56,16 +55,35 @@ pub struct Access<'a> {
     pub duration_ms: f64,
 }
 
-/// Where log lines go: a thread that writes them with the function it was given.
+/// Where log lines go: a buffer that a writer thread empties with the function it was
+/// given. Access lines wait in the buffer until the thread's next turn ([`FLUSH_EVERY`]) or
+/// until it is full, so a busy server does not wake a thread per request (on a loaded
+/// core every wake-up is a context switch); events wake the writer at once.
 #[derive(Clone)]
 pub struct Logger {
     format: LogFormat,
-    tx: mpsc::Sender<Msg>,
+    shared: std::sync::Arc<Shared>,
 }
 
-enum Msg {
-    Line(String),
-    Flush(mpsc::Sender<()>),
+/// How long an access line may wait before it is written: short enough to follow a log
+/// live, long enough to write thousands of lines in one system call under load.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Buffered bytes that wake the writer early.
+const WAKE_AT: usize = 64 * 1024;
+
+#[derive(Default)]
+struct Shared {
+    state: std::sync::Mutex<State>,
+    wake: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    buffer: String,
+    /// Incremented at every write, so `flush` knows when its lines are out.
+    written: u64,
+    /// The writer should write now (an event, a full buffer, a flush).
+    urgent: bool,
 }
 
 impl std::fmt::Debug for Logger {
@@ -78,37 +96,44 @@ impl Logger {
     /// A logger writing `format` lines with `write` (which gets one or more whole lines),
     /// from a thread of its own.
     pub fn new(format: LogFormat, write: impl Fn(&str) + Send + 'static) -> Logger {
-        let (tx, rx) = mpsc::channel::<Msg>();
-        let spawned = std::thread::Builder::new().name("pinset-log".into()).spawn(move || {
-            let mut batch = String::new();
-            while let Ok(first) = rx.recv() {
-                let mut next = Some(first);
-                let mut flushed = Vec::new();
-                // Whatever else is already queued goes out in the same write.
-                while let Some(msg) = next.take() {
-                    match msg {
-                        Msg::Line(line) => batch.push_str(&line),
-                        Msg::Flush(done) => flushed.push(done),
+        let shared = std::sync::Arc::new(Shared::default());
+        let writer = shared.clone();
+        // Without a thread, lines stay buffered: they are never written from request tasks.
+        let _ = std::thread::Builder::new().name("pinset-log".into()).spawn(move || {
+            loop {
+                let batch = {
+                    let mut state = writer.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if !state.urgent {
+                        state = writer
+                            .wake
+                            .wait_timeout(state, FLUSH_EVERY)
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .0;
                     }
-                    if batch.len() < 64 * 1024 {
-                        next = rx.try_recv().ok();
-                    }
-                }
+                    state.urgent = false;
+                    std::mem::take(&mut state.buffer)
+                };
                 if !batch.is_empty() {
                     write(&batch);
-                    batch.clear();
                 }
-                for done in flushed {
-                    let _ = done.send(());
+                let mut state = writer.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                state.written += 1;
+                writer.wake.notify_all();
+                if std::sync::Arc::strong_count(&writer) == 1 && state.buffer.is_empty() {
+                    return;
                 }
             }
         });
-        if spawned.is_err() {
-            // No thread: lines are dropped rather than written from request tasks.
-            let (tx, _) = mpsc::channel();
-            return Logger { format, tx };
+        Logger { format, shared }
+    }
+
+    fn push(&self, line: &str, urgent: bool) {
+        let mut state = self.shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.buffer.push_str(line);
+        if urgent || state.buffer.len() >= WAKE_AT {
+            state.urgent = true;
+            self.shared.wake.notify_all();
         }
-        Logger { format, tx }
     }
 
     /// The format.
@@ -133,7 +158,7 @@ impl Logger {
             ),
             LogFormat::Json => json_line("access", serde_json::to_value(a).unwrap_or_default()),
         };
-        let _ = self.tx.send(Msg::Line(line));
+        self.push(&line, false);
     }
 
     /// Logs an event.
@@ -149,7 +174,7 @@ impl Logger {
             }
             LogFormat::Json => json_line("event", serde_json::json!({ "level": level, "message": message })),
         };
-        let _ = self.tx.send(Msg::Line(line));
+        self.push(&line, true);
     }
 
     /// Logs an informational event.
@@ -170,9 +195,22 @@ impl Logger {
     /// Waits (briefly) until the lines logged so far are written: for the last lines before
     /// the process exits.
     pub fn flush(&self) {
-        let (done_tx, done_rx) = mpsc::channel::<()>();
-        if self.tx.send(Msg::Flush(done_tx)).is_ok() {
-            let _ = done_rx.recv_timeout(Duration::from_secs(2));
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let mut state = self.shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Two turns of the writer: the one in progress may have started before our lines.
+        let target = state.written + 2;
+        state.urgent = true;
+        self.shared.wake.notify_all();
+        while state.written < target {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self.shared.wake.wait_timeout(state, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+            if state.written < target {
+                state.urgent = true;
+                self.shared.wake.notify_all();
+            }
         }
     }
 }

@@ -202,14 +202,14 @@ impl Server {
         }
     }
 
-    /// Serves on a new shared runtime until SIGINT (Ctrl-C) or SIGTERM, then drains: the
+    /// Serves on a server runtime ([`pinset_net::server::runtime`]) until SIGINT (Ctrl-C) or SIGTERM, then drains: the
     /// whole life of `serve` and `up`.
     pub fn run_until_stopped(self) -> Result<Stopped, Error> {
         let io = |what: &str| {
             let what = what.to_string();
             move |source| Error::Io { what, source }
         };
-        let runtime = pinset_net::runtime().map_err(io("cannot start the runtime"))?;
+        let runtime = pinset_net::server::runtime().map_err(io("cannot start the runtime"))?;
         let result = runtime.block_on(async move {
             let shutdown = Shutdown::new();
             let stop = tokio::spawn(stop_on_signals(shutdown.clone()).map_err(io("cannot handle signals"))?);
