@@ -13,6 +13,13 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// mimalloc instead of the system allocator: `pinset serve` allocates and frees small
+/// buffers for every handshake and request from several threads, where glibc's malloc
+/// spent about 15 % of a handshake's CPU time and kept tens of megabytes after a burst
+/// (bench/README.md, `serve.sh`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
