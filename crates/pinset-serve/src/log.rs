@@ -215,12 +215,21 @@ impl Logger {
     }
 }
 
+/// The time now, RFC 3339 to the second, formatted once per second per thread.
 fn now() -> String {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let t = OffsetDateTime::now_utc();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != t.unix_timestamp() {
+            let text =
+                t.replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default();
+            *last = (t.unix_timestamp(), text);
+        }
+        last.1.clone()
+    })
 }
 
 /// A message on one line: control characters, Unicode line separators and bidirectional

@@ -14,6 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use pinset_net::server::signals::{StopSignal, stop_on_signals};
 use pinset_net::server::{Accepted, Activity, Drained, IdleIo, Shutdown};
+use tokio::io::AsyncReadExt as _;
 use tokio_rustls::LazyConfigAcceptor;
 
 use crate::certs::{Certificates, LoadOptions, ServedSummary};
@@ -24,6 +25,10 @@ use crate::log::Logger;
 use crate::metrics::{Metrics, ServerLabels};
 use crate::options::{Backend, Limits, ServeOptions};
 use crate::proxy::Proxy;
+
+/// Bytes read from a new connection before HTTP takes over: enough for most requests'
+/// first line and headers, small enough to keep in each connection's state.
+const FIRST_READ: usize = 1024;
 
 /// Concurrent HTTP/2 streams per connection (100: what browsers expect, RFC 9113's
 /// recommended minimum; a client needing more opens another connection).
@@ -287,6 +292,63 @@ fn http_builder(limits: &Limits, h2: Option<bool>) -> auto::Builder<TokioExecuto
     }
 }
 
+/// A stream whose first bytes were already read: they are given back first.
+struct Rewind<T> {
+    prefix: bytes::Bytes,
+    inner: T,
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Rewind<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix.split_to(n));
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Rewind<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Counts a connection open while it lives.
 struct Open(Metrics);
 
@@ -325,8 +387,19 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let identity =
         session.peer_certificates().and_then(|c| c.first()).and_then(|c| ClientIdentity::of(c)).map(Arc::new);
     let activity = Arc::new(Activity::default());
-    let conn = Arc::new(Conn { peer: acc.peer, identity, activity: activity.clone() });
-    let io = TokioIo::new(IdleIo::new(tls, shared.limits.idle_timeout, activity));
+    let mut tls = IdleIo::new(tls, shared.limits.idle_timeout, activity.clone());
+    // HTTP starts with the first bytes of the first request: until they come, an idle
+    // connection holds only its TLS state, not HTTP buffers (thousands of idle clients).
+    let mut first = [0u8; FIRST_READ];
+    let n = tokio::select! {
+        r = tls.read(&mut first) => match r {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        },
+        _ = shutdown.triggered() => return,
+    };
+    let conn = Arc::new(Conn { peer: acc.peer, identity, activity });
+    let io = TokioIo::new(Rewind { prefix: bytes::Bytes::copy_from_slice(&first[..n]), inner: tls });
     let svc_shared = shared.clone();
     let svc = service_fn(move |req: Request<Incoming>| {
         let shared = svc_shared.clone();

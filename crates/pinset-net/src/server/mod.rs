@@ -21,9 +21,5 @@ pub use shutdown::Shutdown;
 /// `spawn_blocking`, never onto a worker.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .thread_name("pinset-serve")
-        .enable_all()
-        .build()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(cores).thread_name("pinset-serve").enable_all().build()
 }
