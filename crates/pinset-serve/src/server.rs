@@ -370,7 +370,9 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
         let config = loaded.config(loaded.select(start.client_hello().server_name(), local));
         start.into_stream(config).await
     };
-    let tls = match tokio::time::timeout(shared.limits.handshake_timeout, handshake).await {
+    // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
+    // connection (thousands of them) should hold neither phase's.
+    let tls = match tokio::time::timeout(shared.limits.handshake_timeout, Box::pin(handshake)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             metrics.handshake(failure_reason(&e));
@@ -390,16 +392,26 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let mut tls = IdleIo::new(tls, shared.limits.idle_timeout, activity.clone());
     // HTTP starts with the first bytes of the first request: until they come, an idle
     // connection holds only its TLS state, not HTTP buffers (thousands of idle clients).
-    let mut first = [0u8; FIRST_READ];
+    let mut first = Vec::with_capacity(FIRST_READ);
     let n = tokio::select! {
-        r = tls.read(&mut first) => match r {
+        r = tls.read_buf(&mut first) => match r {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         },
         _ = shutdown.triggered() => return,
     };
+    first.truncate(n);
     let conn = Arc::new(Conn { peer: acc.peer, identity, activity });
-    let io = TokioIo::new(Rewind { prefix: bytes::Bytes::copy_from_slice(&first[..n]), inner: tls });
+    Box::pin(serve_http(Rewind { prefix: bytes::Bytes::from(first), inner: tls }, conn, alpn, shutdown, shared)).await;
+}
+
+/// The HTTP phase of a connection: HTTP/1.1 or HTTP/2 as ALPN agreed, until the client
+/// closes or shutdown drains it.
+async fn serve_http<T>(io: Rewind<T>, conn: Arc<Conn>, alpn: Option<Vec<u8>>, shutdown: Shutdown, shared: Arc<Shared>)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
     let svc_shared = shared.clone();
     let svc = service_fn(move |req: Request<Incoming>| {
         let shared = svc_shared.clone();
