@@ -242,7 +242,7 @@ for name in nginx pinset; do
 done
 
 describe_machine
-echo "tools:   $("$pinset" --version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(h2load --version | head -1)"
+echo "peers:   $("$pinset" --version), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(h2load --version | head -1)"
 echo "setup:   server on core 0, load generator and upstream (nginx, return 200) on core 1; ECDSA P-256, TLS 1.3, X25519; no session resumption; ${DUR}s per row"
 echo
 printf '%-42s %12s %12s %12s %12s\n' "row" "nginx" "pinset" "pinset/nginx" ""
@@ -264,5 +264,5 @@ row "(e) RSS KiB, fresh, no connections" "${rss_base[nginx]}" "${rss_base[pinset
 row "(e) RSS KiB, $IDLE idle TLS connections" "${rss_idle[nginx]}" "${rss_idle[pinset]}"
 echo
 echo "ratio cpu per new connection pinset/nginx = $(ratio "${cpu_us[pinset,a]}" "${cpu_us[nginx,a]}")x   (goal <= 0.45)"
-echo "ratio proxied keep-alive cpu efficiency nginx/pinset = $(ratio "${cpu_us[nginx,b]}" "${cpu_us[pinset,b]}")x   (goal >= 1.3: requests per CPU-second, as a ratio)"
+echo "ratio proxied keep-alive requests per server CPU-second pinset/nginx = $(ratio "${cpu_us[nginx,b]}" "${cpu_us[pinset,b]}")x   (goal >= 1.3)"
 echo "ratio memory with $IDLE idle connections pinset/nginx = $(ratio "${rss_idle[pinset]}" "${rss_idle[nginx]}")x   (goal <= 1)"

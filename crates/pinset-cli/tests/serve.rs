@@ -493,3 +493,73 @@ fn static_files_and_metrics() {
         assert!(text.contains(needle), "no {needle} in:\n{text}");
     }
 }
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    // An upstream that takes a second to answer.
+    let slow = pinset_testkit::net::Loopback::start(pinset_testkit::V4, |mut sock, _stop| {
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf);
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nslow\n");
+    });
+    let server = serve(&site, &["--upstream", &format!("http://{}", slow.addr())]);
+    let url = server.url("/slow");
+    let ca = ca_pem(&site);
+    let client = std::thread::spawn(move || curl(&["--cacert", s(&ca), "--capath", "/dev/null", &url]));
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("TERM");
+    let out = client.join().expect("client");
+    assert_eq!(ok_body(&out, "a request in flight at SIGTERM"), "slow\n");
+    let (status, _, log) = server.stop_after_signal();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("Stopped (SIGTERM): 1 connection finished"), "{log}");
+}
+
+#[test]
+fn the_certificate_is_chosen_by_sni_else_by_the_address_dialled_else_by_server() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let out = pinset()
+        .args(["issue", "server", "till", "--site", s(&site), "--ip", "127.0.0.2", "--dns", "till.local"])
+        .output()
+        .expect("issue server");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pin_of = |name: &str| {
+        let cert = std::fs::read(site.join(format!("pki/servers/{name}/cert.pem"))).expect("cert");
+        let der = pinset::input::read_certificates("cert", &cert).expect("pem").remove(0);
+        pinset::Pin::of_spki(pinset::cert::parse("cert", &der).expect("parse").public_key().raw)
+    };
+    let (main, till) = (pin_of("server"), pin_of("till"));
+    let config = pinset_testkit::client::client_trusting(&std::fs::read(ca_pem(&site)).expect("ca"), &["http/1.1"]);
+    let pin_at = |addr: std::net::SocketAddr, name: &str| {
+        let (tls, _) = pinset_testkit::client::handshake(&config, addr, name).expect("handshake");
+        let leaf = tls.conn.peer_certificates().and_then(|c| c.first()).expect("certificate").to_vec();
+        pinset::Pin::of_spki(pinset::cert::parse("served", &leaf).expect("parse").public_key().raw)
+    };
+    let server = Running::start(&["serve", "--site", s(&site), "--listen", "127.0.0.1:0", "--listen", "127.0.0.2:0"]);
+    let v4 = server.addr;
+    let other = server
+        .stdout()
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("https://127.0.0.2:")?.trim_end_matches('/').parse::<u16>().ok())
+        .map(|port| std::net::SocketAddr::from(([127, 0, 0, 2], port)))
+        .unwrap_or_else(|| panic!("no 127.0.0.2 listener:\n{}", server.stdout()));
+    // An IP dialled sends no SNI: the local address decides.
+    assert_eq!(pin_at(v4, "127.0.0.1"), main);
+    assert_eq!(pin_at(other, "127.0.0.2"), till);
+    // A name dialled is sent as SNI and decides, whatever the address.
+    assert_eq!(pin_at(v4, "till.local"), till);
+    drop(server);
+    let fixed = Running::start(&["serve", "--site", s(&site), "--listen", "127.0.0.1:0", "--server", "till"]);
+    // Dialled at 127.0.0.1, which only `server` names: the client refuses till's certificate,
+    // which shows it was presented.
+    let refused = pinset_testkit::client::handshake(&config, fixed.addr, "127.0.0.1").expect_err("till's names");
+    assert!(
+        format!("{refused:?}").contains("till.local"),
+        "--server till did not present till's certificate: {refused:?}"
+    );
+    assert_eq!(pin_at(fixed.addr, "till.local"), till);
+}

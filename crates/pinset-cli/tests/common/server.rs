@@ -128,8 +128,13 @@ impl Running {
     }
 
     /// Sends SIGINT and waits (bounded) for the exit: its status, stdout and stderr.
-    pub fn stop(mut self) -> (ExitStatus, String, String) {
+    pub fn stop(self) -> (ExitStatus, String, String) {
         self.signal("INT");
+        self.stop_after_signal()
+    }
+
+    /// Waits (bounded) for the exit after a stop signal was sent.
+    pub fn stop_after_signal(mut self) -> (ExitStatus, String, String) {
         let deadline = Instant::now() + START;
         let status = loop {
             if let Some(s) = self.child.try_wait().expect("wait") {

@@ -16,9 +16,10 @@ pub use shutdown::Shutdown;
 /// The runtime of a server: one worker thread per core the process may run on (its CPU
 /// affinity, so a server pinned to one core gets one), unlike the shared runtime's minimum
 /// of two. A server's work is many small CPU-bound tasks: threads beyond the cores only
-/// add context switches and cross-thread wake-ups (on one core, two workers cost a third
-/// more CPU per proxied request in `bench/serve.sh`). Blocking work goes to
-/// `spawn_blocking`, never onto a worker.
+/// add context switches and cross-thread wake-ups (with the access log's former wake-up
+/// per line, task switches were a fifth of the CPU time of a server pinned to one core in
+/// `bench/serve.sh`'s profile). Blocking work goes to `spawn_blocking`, never onto a
+/// worker.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread().worker_threads(cores).thread_name("pinset-serve").enable_all().build()
