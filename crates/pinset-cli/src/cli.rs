@@ -10,7 +10,8 @@ Examples:
   pinset pin --site shop                               the pins apps should carry
   pinset issue client till-1 --site shop               a client certificate for mutual TLS
   pinset inspect shop/pki/servers/server/cert.pem      what a certificate says
-  pinset pin cert.pem --format okhttp                  pins of any file, in OkHttp's form";
+  pinset pin cert.pem --format okhttp                  pins of any file, in OkHttp's form
+  pinset up                                            a site for this machine, served on port 8443";
 
 /// Trustworthy TLS for apps that reach on-site servers by IP address.
 #[derive(Debug, Parser)]
@@ -82,6 +83,173 @@ pub enum Command {
   pinset export trustkit > TrustKit.plist        a one-file target prints to stdout
   pinset export all --out pinning                every target and a README index")]
     Export(ExportArgs),
+    /// The TLS front of an on-site server: the site's certificate (chosen by SNI or by the
+    /// address dialled), mutual TLS, HTTP/1.1 and HTTP/2, a reverse proxy to the plain-HTTP
+    /// upstream (or static files), hot reload on SIGHUP and on file changes.
+    #[command(after_help = "Examples:
+  pinset serve --upstream http://127.0.0.1:8080
+  pinset serve --listen 192.168.1.10:443 --upstream http://127.0.0.1:8080 --client-auth require
+  pinset serve --static ./www --metrics 127.0.0.1:9100 --log-format json
+  kill -HUP $(pidof pinset)                           reload the certificates now")]
+    Serve(ServeArgs),
+    /// The one command: create a site for this machine if the folder has none (its
+    /// addresses, a private CA, standby keys), then serve it on port 8443 — a proxy to
+    /// --upstream, or a status page with the pins, the CA to install and every export.
+    #[command(after_help = "Examples:
+  pinset up                                   in an empty folder: a site, served on :8443
+  pinset up --upstream http://127.0.0.1:8080  the same, in front of the app's server
+  pinset up --ip 192.168.1.10 --dns shop.local --port 9443")]
+    Up(UpArgs),
+    /// Revoke a client certificate (by client name or serial number): recorded in the
+    /// ledger, and the site's revocation list (pki/crl.pem) signed again. A running
+    /// `pinset serve` refuses the client from its next handshake on.
+    #[command(after_help = "Examples:
+  pinset revoke till-1 --reason key-compromise
+  pinset revoke 5f:3a:…:9c --reason superseded --json")]
+    Revoke(RevokeArgs),
+}
+
+/// What `serve` and `up` share: what is served, to whom, and the limits.
+#[derive(Debug, Args)]
+pub struct ServeCommon {
+    /// Address to listen on, `IP:PORT` (`[::]:PORT` for IPv6; repeatable).
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// The plain-HTTP server to proxy to, `http://HOST:PORT`.
+    #[arg(long, value_name = "URL", conflicts_with = "static_dir")]
+    pub upstream: Option<String>,
+    /// Serve the files of this folder instead of proxying.
+    #[arg(long = "static", value_name = "DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// Present this server identity's certificate on every connection [default: chosen by
+    /// the name or address the client dialled].
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Client certificates (mutual TLS), checked against the site's CA and revocation list.
+    #[arg(long, value_enum, default_value = "off", value_name = "MODE")]
+    pub client_auth: ClientAuthArg,
+    /// Let in only this client (its name in the site; repeatable) [default: every client
+    /// the site issued].
+    #[arg(long = "allow-client", value_name = "NAME")]
+    pub allow_clients: Vec<String>,
+    /// Serve Prometheus metrics over plain HTTP at ADDR:PORT/metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Log lines as text or JSON (stderr).
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    pub log_format: LogFormatArg,
+    /// Most connections open at once.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Seconds a TLS handshake may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub handshake_timeout: u64,
+    /// Seconds a connection may stay idle between requests.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Seconds the upstream has to start answering.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub upstream_timeout: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_body: u64,
+    /// No TLS session resumption (every connection makes a full handshake).
+    #[arg(long)]
+    pub no_session_resumption: bool,
+    /// Reload only on SIGHUP, not when the site's files change.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// Print what is served as JSON (log lines stay on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Client certificate modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClientAuthArg {
+    /// No client certificate asked for.
+    Off,
+    /// Asked for and checked when presented.
+    Optional,
+    /// Required: no valid certificate, no connection.
+    Require,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    /// One readable line per request or event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `pinset serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// What is served and how [default listen: [::]:8443 and 0.0.0.0:8443; without
+    /// --upstream or --static, the status page].
+    #[command(flatten)]
+    pub serve: ServeCommon,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+/// `pinset up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The port to serve on, on every address of this machine (IPv4 and IPv6).
+    #[arg(long, value_name = "PORT", default_value_t = 8443, conflicts_with = "listen")]
+    pub port: u16,
+    /// A new site's IP address instead of this machine's (repeatable).
+    #[arg(long = "ip", value_name = "ADDRESS")]
+    pub ips: Vec<String>,
+    /// A new site's DNS name instead of `<hostname>.local` (repeatable).
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// What is served and how.
+    #[command(flatten)]
+    pub serve: ServeCommon,
+    /// Where the site is, or is created.
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+/// `pinset revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The client's name, or the certificate's serial number (hex).
+    #[arg(value_name = "SERIAL|NAME")]
+    pub which: String,
+    /// Why (RFC 5280 reason).
+    #[arg(long, value_enum, value_name = "REASON")]
+    pub reason: ReasonArg,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Revocation reasons.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReasonArg {
+    /// No reason given.
+    Unspecified,
+    /// The key was lost, stolen or disclosed.
+    KeyCompromise,
+    /// The CA key was compromised.
+    CaCompromise,
+    /// The holder changed.
+    AffiliationChanged,
+    /// Replaced by a new certificate.
+    Superseded,
+    /// No longer in use.
+    CessationOfOperation,
+    /// No longer allowed to connect.
+    PrivilegeWithdrawn,
 }
 
 /// `pinset lint`.

@@ -7,11 +7,19 @@ mod commands;
 mod issuing;
 mod net_report;
 mod output;
+mod serving;
 mod verdict;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
+
+/// mimalloc instead of the system allocator: `pinset serve` allocates and frees small
+/// buffers for every handshake and request from several threads, where glibc's malloc
+/// spent about 15 % of a handshake's CPU time and kept tens of megabytes after a burst
+/// (bench/README.md, `serve.sh`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -25,6 +33,9 @@ fn main() -> ExitCode {
         cli::Command::Get(args) => commands::get::run(args),
         cli::Command::Lint(args) => commands::lint::run(args),
         cli::Command::Export(args) => commands::export::run(args),
+        cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Up(args) => commands::up::run(args),
+        cli::Command::Revoke(args) => commands::revoke::run(args),
     };
     match result {
         Ok(status) => status.into(),

@@ -7,6 +7,8 @@
 
 mod common;
 
+#[path = "common/server.rs"]
+mod server;
 #[path = "common/snapshot.rs"]
 mod snapshot;
 
@@ -129,4 +131,58 @@ fn a_certificate_with_terminal_escapes_prints_no_control_byte_and_adds_no_line()
     let out = run(&["inspect", s(&cert), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v[0]["subject"].as_str().expect("subject").contains('\u{1b}'), "{v}");
+}
+
+/// A server's whole run as a person sees it: started, then stopped with Ctrl-C.
+fn served_run(dir: Option<&Path>, args: &[&str]) -> String {
+    let running = server::Running::start_in(dir, args);
+    let (status, stdout, stderr) = running.stop();
+    format!(
+        "exit: {}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        status.code().map_or("signal".into(), |c| c.to_string())
+    )
+}
+
+#[test]
+fn serve_and_up_start_messages_human_and_json() {
+    let t = tempdir();
+    let dir = site(t.path(), &[]);
+    let mut settings = snapshot::settings(t.path());
+    // The QR code encodes the random pins: its drawing is replaced whole.
+    settings.add_filter(r"(?m)(^[ █▀▄]+\n)+", "[QR CODE]\n");
+    let upstream = "http://127.0.0.1:9";
+    let serve = ["serve", "--site", &dir, "--listen", "127.0.0.1:0", "--upstream", upstream];
+    settings.bind(|| insta::assert_snapshot!("serve_start", served_run(None, &serve)));
+    let mut json = serve.to_vec();
+    json.extend(["--json", "--client-auth", "require", "--allow-client", "till-1"]);
+    settings.bind(|| insta::assert_snapshot!("serve_start_json", served_run(None, &json)));
+    let folder = t.path().join("box");
+    std::fs::create_dir(&folder).expect("folder");
+    let up = ["up", "--ip", "127.0.0.1", "--dns", "box.local", "--listen", "127.0.0.1:0"];
+    settings.bind(|| insta::assert_snapshot!("up_start", served_run(Some(&folder), &up)));
+    let mut json = up.to_vec();
+    json.push("--json");
+    settings.bind(|| insta::assert_snapshot!("up_again_json", served_run(Some(&folder), &json)));
+}
+
+#[test]
+fn revoke_human_and_json() {
+    let t = tempdir();
+    let dir = site(t.path(), &[]);
+    for name in ["till-1", "till-2"] {
+        let out = pinset()
+            .args(["issue", "client", name, "--site", &dir])
+            .env("PINSET_P12_PASSWORD", "pw")
+            .output()
+            .expect("issue client");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    snap!(t.path(), "revoke", run(&["revoke", "till-1", "--site", &dir, "--reason", "key-compromise"]));
+    snap!(t.path(), "revoke_again", run(&["revoke", "till-1", "--site", &dir, "--reason", "superseded"]));
+    snap!(
+        t.path(),
+        "revoke_json",
+        run(&["revoke", "till-2", "--site", &dir, "--reason", "cessation-of-operation", "--json"])
+    );
+    snap!(t.path(), "revoke_unknown", run(&["revoke", "nobody", "--site", &dir, "--reason", "unspecified"]));
 }

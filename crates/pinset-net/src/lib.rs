@@ -49,3 +49,5 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 pub fn block_on<F: Future>(future: F) -> std::io::Result<F::Output> {
     Ok(runtime()?.block_on(future))
 }
+
+pub mod server;

@@ -16,6 +16,7 @@ pub mod lint;
 pub mod pin;
 pub mod pki;
 pub mod plan;
+pub mod revocation;
 pub mod site;
 pub mod trust;
 

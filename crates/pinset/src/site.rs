@@ -428,7 +428,7 @@ impl Site {
         Ok(())
     }
 
-    fn ca_issuer(&self) -> Result<(rcgen::Issuer<'static, rcgen::KeyPair>, Vec<u8>)> {
+    pub(crate) fn ca_issuer(&self) -> Result<(rcgen::Issuer<'static, rcgen::KeyPair>, Vec<u8>)> {
         let slot = self.plan.authority.active.as_ref().ok_or_else(|| Error::Plan {
             path: self.path(PLAN_FILE),
             problem: "this site has no active CA".into(),

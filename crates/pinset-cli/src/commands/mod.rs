@@ -7,4 +7,7 @@ pub mod inspect;
 pub mod issue;
 pub mod lint;
 pub mod pin;
+pub mod revoke;
+pub mod serve;
+pub mod up;
 pub mod verify;

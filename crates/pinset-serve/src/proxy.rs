@@ -1,0 +1,269 @@
+//! The reverse proxy to a plain-HTTP upstream: HTTP/1.1 to the upstream over a keep-alive
+//! pool whatever the client spoke, hop-by-hop headers dropped, forwarded headers and the
+//! verified client identity set (after removing whatever the client sent under those
+//! names: the front is the first hop, so only its own values reach the upstream), request
+//! bodies limited, upgrades (WebSocket) passed through on a connection of their own.
+//! An upstream that cannot be reached gives 502, one that does not answer in time 504,
+//! each with a log line saying what happened.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode, Version};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use crate::client_auth::{ClientIdentity, IDENTITY_HEADER_PREFIX};
+use crate::http::{Body, BoxError, Conn, text};
+use crate::log::Logger;
+use crate::options::{Limits, Upstream};
+
+/// Time to open a connection to the upstream (5 s: it is on the same box or LAN; longer
+/// means it is down).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle pooled upstream connections are closed after 90 s (under the 100 s+ keep-alive
+/// most servers use, so the pool never reuses a connection the upstream is closing).
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// Request headers the front sets itself; a client's are removed.
+const FORWARDED_HEADERS: [&str; 5] =
+    ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
+
+/// The proxy of one server.
+pub(crate) struct Proxy {
+    upstream: Upstream,
+    client: Client<HttpConnector, Body>,
+    limits: Limits,
+    logger: Logger,
+}
+
+impl Proxy {
+    pub(crate) fn new(upstream: Upstream, limits: Limits, logger: Logger) -> Proxy {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        Proxy { upstream, client, limits, logger }
+    }
+
+    /// Forwards a request and returns the upstream's response (or 502/504/413).
+    pub(crate) async fn forward(&self, mut req: Request<Incoming>, conn: Arc<Conn>) -> Response<Body> {
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.limits.max_body_bytes) {
+            return text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+        }
+        let upgrade = is_upgrade(&req);
+        let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+        let (mut parts, body) = req.into_parts();
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()));
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let what = format!("{} {path}", parts.method);
+        strip_hop_by_hop(&mut parts.headers, upgrade);
+        set_forwarded(&mut parts.headers, conn.peer.ip(), host.as_deref());
+        set_identity(&mut parts.headers, conn.identity.as_deref());
+        if let Some(h) = &host
+            && let Ok(v) = HeaderValue::from_str(h)
+        {
+            parts.headers.insert(header::HOST, v);
+        }
+        parts.version = Version::HTTP_11;
+        parts.uri = match format!("http://{}{path}", self.upstream.authority).parse() {
+            Ok(u) => u,
+            Err(_) => return text(StatusCode::BAD_REQUEST, "request target cannot be forwarded"),
+        };
+        let body: Body = Limited::new(body, self.limits.max_body_bytes as usize).map_err(BoxError::from).boxed_unsync();
+        let req = Request::from_parts(parts, body);
+        if let Some(client_upgrade) = client_upgrade {
+            return self.forward_upgrade(req, client_upgrade, conn, &what).await;
+        }
+        let resp = match tokio::time::timeout(self.limits.upstream_timeout, self.client.request(req)).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => return self.bad_gateway(&what, &describe(&e)),
+            Err(_) => {
+                self.logger.error(&format!(
+                    "upstream {} did not answer {what} within {}s: answered 504 Gateway Timeout",
+                    self.upstream.url(),
+                    self.limits.upstream_timeout.as_secs()
+                ));
+                return text(StatusCode::GATEWAY_TIMEOUT, "the upstream server did not answer in time");
+            }
+        };
+        let (mut parts, body) = resp.into_parts();
+        strip_hop_by_hop(&mut parts.headers, false);
+        Response::from_parts(parts, body.map_err(BoxError::from).boxed_unsync())
+    }
+
+    fn bad_gateway(&self, what: &str, why: &str) -> Response<Body> {
+        self.logger.error(&format!(
+            "upstream {} cannot be reached for {what} ({why}): answered 502 Bad Gateway",
+            self.upstream.url()
+        ));
+        text(StatusCode::BAD_GATEWAY, "the upstream server cannot be reached")
+    }
+
+    /// An upgrade (WebSocket) gets a fresh upstream connection; after `101` the two
+    /// connections are spliced until either side closes.
+    async fn forward_upgrade(
+        &self,
+        req: Request<Body>,
+        client_upgrade: hyper::upgrade::OnUpgrade,
+        conn: Arc<Conn>,
+        what: &str,
+    ) -> Response<Body> {
+        let authority = self.upstream.authority.as_str().to_string();
+        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&authority)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return self.bad_gateway(what, &e.to_string()),
+            Err(_) => return self.bad_gateway(what, "connection timed out"),
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut sender, connection) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+            Ok(x) => x,
+            Err(e) => return self.bad_gateway(what, &e.to_string()),
+        };
+        tokio::spawn(connection.with_upgrades());
+        let mut resp = match tokio::time::timeout(self.limits.upstream_timeout, sender.send_request(req)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return self.bad_gateway(what, &e.to_string()),
+            Err(_) => return text(StatusCode::GATEWAY_TIMEOUT, "the upstream server did not answer in time"),
+        };
+        if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+            let upstream_upgrade = hyper::upgrade::on(&mut resp);
+            let logger = self.logger.clone();
+            conn.activity.start();
+            tokio::spawn(async move {
+                match tokio::try_join!(client_upgrade, upstream_upgrade) {
+                    Ok((client, upstream)) => {
+                        let _ =
+                            tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(upstream)).await;
+                    }
+                    Err(e) => logger.warn(&format!("upgrade failed after 101 Switching Protocols: {e}")),
+                }
+                conn.activity.end();
+            });
+        }
+        let (mut parts, body) = resp.into_parts();
+        let upgraded = parts.status == StatusCode::SWITCHING_PROTOCOLS;
+        strip_hop_by_hop(&mut parts.headers, upgraded);
+        Response::from_parts(parts, body.map_err(BoxError::from).boxed_unsync())
+    }
+}
+
+/// An HTTP/1.1 request asking to switch protocols (`Connection: upgrade` + `Upgrade`).
+fn is_upgrade(req: &Request<Incoming>) -> bool {
+    req.version() == Version::HTTP_11
+        && req.headers().contains_key(header::UPGRADE)
+        && req
+            .headers()
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// Removes hop-by-hop headers and those the `Connection` header names; an upgrade keeps
+/// `Connection: upgrade` and `Upgrade`.
+fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .filter(|n| !(upgrade && n == header::UPGRADE))
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+    if upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(header::UPGRADE);
+    }
+}
+
+/// Replaces the forwarded headers with the front's own.
+fn set_forwarded(headers: &mut HeaderMap, client: std::net::IpAddr, host: Option<&str>) {
+    for name in FORWARDED_HEADERS {
+        headers.remove(name);
+    }
+    let client = client.to_canonical();
+    if let Ok(v) = HeaderValue::from_str(&client.to_string()) {
+        headers.insert("x-forwarded-for", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    // RFC 7239: IPv6 in brackets and quoted.
+    let node = match client {
+        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
+        v4 => v4.to_string(),
+    };
+    let mut forwarded = format!("for={node};proto=https");
+    if let Some(host) = host {
+        if let Ok(v) = HeaderValue::from_str(host) {
+            headers.insert("x-forwarded-host", v);
+        }
+        forwarded.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+    }
+    if let Ok(v) = HeaderValue::from_str(&forwarded) {
+        headers.insert("forwarded", v);
+    }
+}
+
+/// Removes every `X-Client-Cert-*` header, then sets them from the verified certificate.
+fn set_identity(headers: &mut HeaderMap, identity: Option<&ClientIdentity>) {
+    let spoofed: Vec<HeaderName> =
+        headers.keys().filter(|k| k.as_str().starts_with(IDENTITY_HEADER_PREFIX)).cloned().collect();
+    for name in spoofed {
+        headers.remove(&name);
+    }
+    let Some(id) = identity else { return };
+    // Header values must be visible ASCII: anything else in a certificate name is escaped.
+    let value = |s: &str| HeaderValue::from_str(&s.escape_default().to_string()).ok();
+    let values = [
+        ("x-client-cert-subject", value(&id.subject)),
+        ("x-client-cert-san", value(&id.sans.join(", "))),
+        ("x-client-cert-serial", value(&id.serial)),
+        ("x-client-cert-pin", value(&format!("sha256/{}", id.pin))),
+    ];
+    for (name, v) in values {
+        if let Some(v) = v {
+            headers.insert(name, v);
+        }
+    }
+}
+
+/// A client error in words: the innermost cause (connection refused, reset …).
+fn describe(e: &hyper_util::client::legacy::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let inner = cause.to_string();
+    if e.is_connect() { format!("cannot connect: {inner}") } else { inner }
+}
