@@ -44,6 +44,9 @@ pub struct InventoryError {
     pub line: usize,
     /// What is wrong with it.
     pub problem: String,
+    /// The address error, with its remedy, when the address is what is wrong.
+    #[source]
+    pub cause: Option<pinset::Error>,
 }
 
 /// Reads an inventory's `text`. `source_name` names it in errors, `base` is the folder
@@ -52,7 +55,7 @@ pub fn parse(text: &str, source_name: &str, base: &Path, default_port: u16) -> R
     let mut entries = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let bad = |problem: String| InventoryError { source_name: source_name.to_string(), line, problem };
+        let bad = |problem: String| InventoryError { source_name: source_name.to_string(), line, problem, cause: None };
         let content = match raw.find(" #").or_else(|| raw.find("\t#")) {
             Some(at) => &raw[..at],
             None => raw,
@@ -68,7 +71,11 @@ pub fn parse(text: &str, source_name: &str, base: &Path, default_port: u16) -> R
                 fields.len()
             )));
         }
-        let target = Target::parse(fields[0], Some(default_port)).map_err(|e| bad(e.to_string()))?;
+        let target = Target::parse(fields[0], Some(default_port)).map_err(|e| InventoryError {
+            problem: e.to_string(),
+            cause: Some(e),
+            ..bad(String::new())
+        })?;
         let name = match fields.get(1) {
             None | Some(&"-") => None,
             Some(n) if n.len() > MAX_NAME_LEN => {

@@ -363,7 +363,7 @@ fn table(round: &Round) -> String {
             let flag =
                 if a.status == Status::Ok { String::new() } else { format!(" ({})", a.status.name().to_uppercase()) };
             text.push_str(&format!(
-                "  anchor {} ({}): {} valid until {}, {days}{flag}\n",
+                "  anchor {} ({}, {}): valid until {}, {days}{flag}\n",
                 untrusted(&a.stem),
                 a.role,
                 untrusted(&a.subject),
