@@ -46,7 +46,7 @@ pub struct InventoryError {
     pub problem: String,
     /// The address error, with its remedy, when the address is what is wrong.
     #[source]
-    pub cause: Option<pinset::Error>,
+    pub cause: Option<Box<pinset::Error>>,
 }
 
 /// Reads an inventory's `text`. `source_name` names it in errors, `base` is the folder
@@ -73,7 +73,7 @@ pub fn parse(text: &str, source_name: &str, base: &Path, default_port: u16) -> R
         }
         let target = Target::parse(fields[0], Some(default_port)).map_err(|e| InventoryError {
             problem: e.to_string(),
-            cause: Some(e),
+            cause: Some(Box::new(e)),
             ..bad(String::new())
         })?;
         let name = match fields.get(1) {

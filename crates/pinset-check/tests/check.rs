@@ -44,7 +44,8 @@ fn each_release_connects_only_with_a_pin_in_the_validated_chain() {
     let text = pinset_check::metrics::encode_round(&round);
     let target = server.authority();
     for (release, value) in [("2.0", 1), ("1.0", 0), ("0.9", 0)] {
-        let line = format!("pinset_release_can_connect{{target=\"{target}\",site=\"shop\",release=\"{release}\"}} {value}");
+        let line =
+            format!("pinset_release_can_connect{{target=\"{target}\",site=\"shop\",release=\"{release}\"}} {value}");
         assert!(text.contains(&line), "{line} in:\n{text}");
     }
 

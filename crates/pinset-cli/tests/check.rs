@@ -298,7 +298,7 @@ impl Drop for Watch {
 fn promtool(args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new("promtool");
     cmd.args(args);
-    let out = match stdin {
+    match stdin {
         Some(text) => {
             let mut child = cmd
                 .stdin(Stdio::piped())
@@ -310,8 +310,7 @@ fn promtool(args: &[&str], stdin: Option<&str>) -> std::process::Output {
             child.wait_with_output().expect("promtool")
         }
         None => cmd.output().expect("run promtool (install it with scripts/setup: Debian's prometheus)"),
-    };
-    out
+    }
 }
 
 fn repo_file(rel: &str) -> PathBuf {

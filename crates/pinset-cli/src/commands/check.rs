@@ -161,7 +161,14 @@ fn probes(args: &CheckArgs) -> anyhow::Result<Vec<Probe>> {
             pinset::Error::bad_input(&name, "is not UTF-8 text", Some("write one target a line: address [name] [site]"))
         })?;
         let base = file.parent().unwrap_or(Path::new("."));
-        for entry in pinset_check::inventory::parse(&text, &name, base, args.port)? {
+        // A bad line is reported as the library's input error, with the address's remedy.
+        let entries =
+            pinset_check::inventory::parse(&text, &name, base, args.port).map_err(|e| pinset::Error::BadInput {
+                path: format!("{}, line {}", e.source_name, e.line),
+                problem: e.problem,
+                hint: e.cause.and_then(|c| c.remedy().cloned()),
+            })?;
+        for entry in entries {
             let site = match &entry.site {
                 Some(dir) => Some(sites.open(dir).with_context(|| format!("{name}, line {}", entry.line))?),
                 None => default_site.clone(),
