@@ -107,6 +107,18 @@ pub enum Command {
   pinset revoke till-1 --reason key-compromise
   pinset revoke 5f:3a:…:9c --reason superseded --json")]
     Revoke(RevokeArgs),
+    /// Check a fleet of servers as the site's apps see them: reachable or not and why, TLS
+    /// version and cipher, the chain presented, the earliest expiry of the presented and
+    /// of the validated chain (the site CA's own included), the name, the site's verdict,
+    /// which pin matched (active, standby, retiring, none), the days left. Exit 0 ok,
+    /// 1 warning, 2 critical, 3 unknown (the worst target: critical, then warning, then
+    /// unknown). With --watch, check again on an interval and serve Prometheus metrics.
+    #[command(after_help = "Examples:
+  pinset check --site shop                            every address of the site, on port 443
+  pinset check 192.168.1.10:8443 https://till-3.shop.example/ --site shop
+  pinset check --targets fleet.txt --json             lines `address [name] [site]`
+  pinset check --targets fleet.txt --watch --interval 60s --metrics 127.0.0.1:9793")]
+    Check(CheckArgs),
 }
 
 /// What `serve` and `up` share: what is served, to whom, and the limits.
@@ -250,6 +262,70 @@ pub enum ReasonArg {
     CessationOfOperation,
     /// No longer allowed to connect.
     PrivilegeWithdrawn,
+}
+
+/// `pinset check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Servers to check: `HOST:PORT`, `[IPv6]:PORT`, `https://HOST[:PORT]/`, or a bare
+    /// host (port from --port). None: every address of the site.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// An inventory file: one target a line, `address [name] [site]` (`#` comments; a
+    /// site folder is relative to the file's folder).
+    #[arg(long = "targets", value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// The port of the site's addresses and of bare hosts.
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub port: u16,
+    /// Warning when a certificate of the chain (the site CA's included) ends in fewer days.
+    #[arg(long, value_name = "DAYS", default_value_t = 28)]
+    pub warn: i64,
+    /// Critical when a certificate of the chain ends in fewer days.
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub crit: i64,
+    /// Deadline of each target, from the start of its own probe: connecting and the TLS
+    /// handshake (`10s`, `1500ms`, `1m`; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub timeout: std::time::Duration,
+    /// Targets probed at once.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub concurrency: u16,
+    /// Print the result as JSON (with --watch, one line per round).
+    #[arg(long)]
+    pub json: bool,
+    /// Check again on an interval until SIGINT or SIGTERM.
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between the starts of two rounds, with --watch.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration, requires = "watch")]
+    pub interval: std::time::Duration,
+    /// Serve Prometheus metrics of the last round at http://ADDRESS/metrics, with --watch.
+    #[arg(long, value_name = "IP:PORT", requires = "watch")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// The site the targets' apps trust [default: $PINSET_SITE, else the current folder if
+    /// it holds one].
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+/// A duration as people write it: `60s`, `1500ms`, `5m`, `1h`, or a number of seconds.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{s:?} is not a duration; write 60s, 1500ms, 5m or 1h"))?;
+    let d = match unit {
+        "" | "s" => std::time::Duration::from_secs(n),
+        "ms" => std::time::Duration::from_millis(n),
+        "m" | "min" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        "h" => std::time::Duration::from_secs(n.saturating_mul(3600)),
+        _ => return Err(format!("{s:?} has the unit {unit:?}; write 60s, 1500ms, 5m or 1h")),
+    };
+    if d.is_zero() {
+        return Err("a duration of zero; give at least 1ms".into());
+    }
+    Ok(d)
 }
 
 /// `pinset lint`.

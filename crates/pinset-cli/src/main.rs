@@ -1,5 +1,7 @@
 //! `pinset`: the command-line tool. `main` parses, dispatches and turns the result into the
-//! exit codes of docs/architecture.md: 0 ok, 1 a verification or pin failure, 2 usage or I/O error.
+//! exit codes of docs/architecture.md: 0 ok, 1 a verification or pin failure, 2 usage or I/O error;
+//! `check` uses the monitoring codes 0 ok, 1 warning, 2 critical, 3 unknown (its usage and
+//! I/O errors are unknown).
 
 mod cli;
 mod client_trust;
@@ -22,7 +24,19 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            let check = std::env::args_os().nth(1).is_some_and(|a| a == "check");
+            return match e.exit_code() {
+                0 => ExitCode::SUCCESS,
+                _ if check => output::ExitStatus::Unknown.into(),
+                code => ExitCode::from(u8::try_from(code).unwrap_or(2)),
+            };
+        }
+    };
+    let monitoring = matches!(cli.command, cli::Command::Check(_));
     let result = match cli.command {
         cli::Command::Init(args) => commands::init::run(args),
         cli::Command::Issue(cli::IssueCommand::Server(args)) => commands::issue::server(args),
@@ -36,9 +50,11 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Up(args) => commands::up::run(args),
         cli::Command::Revoke(args) => commands::revoke::run(args),
+        cli::Command::Check(args) => commands::check::run(args),
     };
     match result {
         Ok(status) => status.into(),
+        Err(err) if monitoring => output::report_as(&err, output::ExitStatus::Unknown),
         Err(err) => output::report(&err),
     }
 }

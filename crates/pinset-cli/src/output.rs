@@ -23,6 +23,12 @@ pub enum ExitStatus {
     Failed,
     /// 2: a usage or I/O error.
     Error,
+    /// 1, for `check`: a monitoring WARNING.
+    Warning,
+    /// 2, for `check`: a monitoring CRITICAL.
+    Critical,
+    /// 3, for `check`: a monitoring UNKNOWN (also `check`'s usage and I/O errors).
+    Unknown,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -31,6 +37,9 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failed => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Warning => ExitCode::from(1),
+            ExitStatus::Critical => ExitCode::from(2),
+            ExitStatus::Unknown => ExitCode::from(3),
         }
     }
 }
@@ -115,6 +124,11 @@ pub fn untrusted(s: &str) -> Cow<'_, str> {
 
 /// Prints an error and returns its exit status.
 pub fn report(err: &anyhow::Error) -> ExitCode {
+    report_as(err, ExitStatus::Error)
+}
+
+/// Prints an error and returns `status` (`check` reports its errors as UNKNOWN).
+pub fn report_as(err: &anyhow::Error, status: ExitStatus) -> ExitCode {
     if err.downcast_ref::<BrokenPipe>().is_some() {
         return ExitCode::SUCCESS;
     }
@@ -132,7 +146,7 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
         text.push_str(&format!("hint: {}\n", untrusted(&hint(&remedy))));
     }
     message(&text);
-    ExitStatus::Error.into()
+    status.into()
 }
 
 /// The remedy a library error in the chain carries, whichever crate it comes from.

@@ -224,6 +224,14 @@ impl Spec {
         Identity { cert, key }
     }
 
+    /// Issues it for `key` (PEM, PKCS#8: a pinset site's server key or standby key, so the
+    /// certificate carries a key the site pins), signed by `ca`.
+    pub fn signed_for_key(&self, ca: &Ca, key_pem: &str) -> Identity {
+        let key = KeyPair::from_pem(key_pem).expect("a private key (PEM)");
+        let cert = self.params().signed_by(&key, &ca.issuer).expect("sign the server certificate");
+        Identity { cert, key }
+    }
+
     /// Issues it with a new key, self-signed.
     pub fn self_signed(&self) -> Identity {
         let key = KeyPair::generate().expect("generate a server key");

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with one `run`-style entry point.
 
+pub mod check;
 pub mod export;
 pub mod get;
 pub mod init;
