@@ -4,6 +4,7 @@
 mod cli;
 mod client_trust;
 mod commands;
+mod interception;
 mod issuing;
 mod net_report;
 mod output;
@@ -25,6 +26,8 @@ fn main() -> ExitCode {
         cli::Command::Get(args) => commands::get::run(args),
         cli::Command::Lint(args) => commands::lint::run(args),
         cli::Command::Export(args) => commands::export::run(args),
+        cli::Command::Mitm(args) => commands::mitm::run(args),
+        cli::Command::Testbed(args) => commands::testbed::run(args),
     };
     match result {
         Ok(status) => status.into(),

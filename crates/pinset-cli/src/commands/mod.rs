@@ -6,5 +6,7 @@ pub mod init;
 pub mod inspect;
 pub mod issue;
 pub mod lint;
+pub mod mitm;
 pub mod pin;
+pub mod testbed;
 pub mod verify;
