@@ -48,7 +48,7 @@ pub(crate) fn random_serial() -> pinset::Result<SerialNumber> {
 
 /// The names given to the wrong-name attack's certificate: documentation addresses and a
 /// reserved name (RFC 5737, RFC 3849, RFC 2606) no client dials.
-fn wrong_name(dialled: &Host) -> Host {
+pub(crate) fn wrong_name(dialled: &Host) -> Host {
     let pick = |a: &str, b: &str| {
         let a = Host::parse(a).unwrap_or_else(|_| Host::Dns("wrong-name.invalid".into()));
         if &a == dialled { Host::parse(b).unwrap_or_else(|_| Host::Dns("wrong-name.invalid".into())) } else { a }

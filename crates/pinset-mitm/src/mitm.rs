@@ -293,7 +293,8 @@ impl Shared {
         };
         let (verdict, tls) = match config {
             Ok(config) => {
-                observe::handshake(start, config, deadline, timeout, Verdict::AcceptedImpostor, IMPOSTOR_ANSWER).await
+                let on_data: fn(crate::verdict::Sent) -> Verdict = |s| Verdict::AcceptedImpostor(Some(s));
+                observe::handshake(start, config, deadline, timeout, on_data, IMPOSTOR_ANSWER).await
             }
             Err(why) => (Verdict::Inconclusive(why), None),
         };

@@ -87,7 +87,9 @@ impl Rejection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// The client sent application data over a forged channel: it accepted an impostor.
-    AcceptedImpostor(Sent),
+    /// What it sent, when the harness could read it (`None` on a relayed connection,
+    /// where it stays encrypted).
+    AcceptedImpostor(Option<Sent>),
     /// The client sent plain HTTP where TLS was expected.
     Cleartext(Sent),
     /// The client refused the impostor.
@@ -150,7 +152,8 @@ impl Verdict {
     /// What the client sent, for the verdicts that keep it.
     pub fn sent(&self) -> Option<&Sent> {
         match self {
-            Verdict::AcceptedImpostor(s) | Verdict::Cleartext(s) => Some(s),
+            Verdict::AcceptedImpostor(s) => s.as_ref(),
+            Verdict::Cleartext(s) => Some(s),
             _ => None,
         }
     }
