@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use pinset::{Host, SiteTrust, Target};
@@ -46,12 +46,26 @@ const PROXY_HEAD_MAX: usize = 8 * 1024;
 pub const PLAIN_HTTP: &str = "plain-http";
 
 /// The answer to a client that sent data over a forged channel.
-const IMPOSTOR_ANSWER: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 87\r\n\
-Connection: close\r\n\r\npinset mitm: this connection was intercepted and the client accepted a forged certificate\n";
+static IMPOSTOR_ANSWER: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    answer(
+        "502 Bad Gateway",
+        "pinset mitm: this connection was intercepted and the client accepted a forged certificate\n",
+    )
+});
 
 /// The answer to a cleartext request.
-const CLEARTEXT_ANSWER: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: 76\r\n\
-Connection: close\r\n\r\npinset mitm: this request was sent in cleartext where TLS was expected; dropped\n";
+static CLEARTEXT_ANSWER: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    answer("502 Bad Gateway", "pinset mitm: this request was sent in cleartext where TLS was expected; dropped\n")
+});
+
+/// An HTTP/1.1 response closing the connection.
+pub(crate) fn answer(status: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
 
 /// Where the harness stands.
 #[derive(Clone, Debug)]
@@ -208,7 +222,7 @@ impl Shared {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
             if let Ok(dest) = Target::parse(authority, Some(80)) {
                 if self.options.site.is_none() || self.is_site_host(&dest.host) {
-                    let _ = sock.write_all(CLEARTEXT_ANSWER).await;
+                    let _ = sock.write_all(&CLEARTEXT_ANSWER).await;
                     let sent = crate::verdict::Sent::of(&head);
                     self.record(peer, &dest.host.to_string(), dest.port, PLAIN_HTTP, Verdict::Cleartext(sent), None);
                     return;
@@ -239,7 +253,7 @@ impl Shared {
         match observe::sniff(&sock, timeout).await {
             Sniff::Tls => {}
             Sniff::Http if tls_expected => {
-                let sent = observe::read_cleartext(sock, CLEARTEXT_ANSWER).await;
+                let sent = observe::read_cleartext(sock, &CLEARTEXT_ANSWER).await;
                 self.record(peer, &shown.to_string(), port, PLAIN_HTTP, Verdict::Cleartext(sent), None);
                 return;
             }
@@ -294,7 +308,7 @@ impl Shared {
         let (verdict, tls) = match config {
             Ok(config) => {
                 let on_data: fn(crate::verdict::Sent) -> Verdict = |s| Verdict::AcceptedImpostor(Some(s));
-                observe::handshake(start, config, deadline, timeout, on_data, IMPOSTOR_ANSWER).await
+                observe::handshake(start, config, deadline, timeout, on_data, &IMPOSTOR_ANSWER).await
             }
             Err(why) => (Verdict::Inconclusive(why), None),
         };

@@ -293,11 +293,7 @@ impl Testbed {
             } else {
                 format!("pinset testbed: {name}: a correct client refuses this endpoint ({defect})\n")
             };
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .into_bytes();
+            let answer = crate::mitm::answer("200 OK", &body);
             let index = CATALOGUE.iter().position(|c| c.0 == name).unwrap_or(0) as u16;
             let port = if options.first_port == 0 { 0 } else { options.first_port.saturating_add(index) };
             let endpoint = Endpoint { name, port, defect, correct, control, served_by };
@@ -375,7 +371,11 @@ async fn serve_one(entry: &Entry, sock: TcpStream, timeout: Duration) -> (Verdic
         Sniff::Http => {
             return (
                 Verdict::Cleartext(
-                    observe::read_cleartext(sock, b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n").await,
+                    observe::read_cleartext(
+                        sock,
+                        &crate::mitm::answer("400 Bad Request", "pinset testbed: this port speaks TLS only\n"),
+                    )
+                    .await,
                 ),
                 None,
             );
