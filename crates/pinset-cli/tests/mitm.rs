@@ -117,7 +117,8 @@ impl Running {
     /// SIGINT, as Ctrl-C, then its exit and everything it printed.
     fn stop(mut self) -> Finished {
         let mut child = self.child.take().expect("running");
-        let _ = run("kill", &["-INT", &child.id().to_string()]);
+        // bash's own kill: no procps needed.
+        let _ = run("bash", &["-c", "kill -INT \"$1\"", "bash", &child.id().to_string()]);
         let deadline = Instant::now() + HARNESS_TIMEOUT;
         let status = loop {
             if let Some(status) = child.try_wait().expect("poll") {

@@ -201,7 +201,9 @@ impl Counts {
 /// The verdicts of a run, per client address, host and scenario.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
-    rows: BTreeMap<(IpAddr, String, String), Counts>,
+    /// Keyed by client, host, the order each scenario was first seen in, and scenario.
+    rows: BTreeMap<(IpAddr, String, usize, String), Counts>,
+    seen: Vec<String>,
 }
 
 /// One row of a [`Summary`].
@@ -220,13 +222,20 @@ pub struct SummaryRow<'a> {
 impl Summary {
     /// Counts `record`.
     pub fn add(&mut self, record: &Record) {
-        let key = (record.client.ip(), record.host.clone(), record.scenario.clone());
+        let order = match self.seen.iter().position(|s| *s == record.scenario) {
+            Some(i) => i,
+            None => {
+                self.seen.push(record.scenario.clone());
+                self.seen.len() - 1
+            }
+        };
+        let key = (record.client.ip(), record.host.clone(), order, record.scenario.clone());
         *self.rows.entry(key).or_default().by_kind.entry(record.verdict.kind()).or_default() += 1;
     }
 
-    /// The rows, ordered by client, host and scenario.
+    /// The rows, ordered by client, host and the order scenarios were first seen in.
     pub fn rows(&self) -> impl Iterator<Item = SummaryRow<'_>> {
-        self.rows.iter().map(|((client, host, scenario), counts)| SummaryRow {
+        self.rows.iter().map(|((client, host, _, scenario), counts)| SummaryRow {
             client: *client,
             host,
             scenario,
