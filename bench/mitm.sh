@@ -7,6 +7,7 @@
 #   bench/mitm.sh                          10 s of load on each, after a warm-up
 #   BENCH_SECONDS=30 bench/mitm.sh         longer runs
 #   BENCH_CONNECTIONS=32 bench/mitm.sh     more connections in flight (default 16)
+#   BENCH_THREADS=2 bench/mitm.sh          more wrk threads (default 1)
 #   PINSET_BIN=/path/pinset bench/mitm.sh  measure that binary, skip the build
 #
 # The load is wrk: every request carries `Connection: close`, so every request is a new
@@ -26,8 +27,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 seconds=${BENCH_SECONDS:-10}
 conns=${BENCH_CONNECTIONS:-16}
+threads=${BENCH_THREADS:-1}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer, not '$seconds'"
 [[ $conns =~ ^[1-9][0-9]*$ ]] || die "BENCH_CONNECTIONS must be a positive integer, not '$conns'"
+[[ $threads =~ ^[1-9][0-9]*$ ]] || die "BENCH_THREADS must be a positive integer, not '$threads'"
 
 need openssl "apt-get install openssl"
 need wrk "apt-get install wrk"
@@ -95,9 +98,9 @@ PY
 run_load() {
     local name=$1 port=$2 pid=$3 out before after requests rate
     curl -sk "https://127.0.0.1:$port/" -o /dev/null || die "$name does not answer"
-    wrk -t1 -c"$conns" -d2s -H 'Connection: close' "https://127.0.0.1:$port/" >/dev/null 2>&1 || true
+    wrk -t"$threads" -c"$conns" -d2s -H 'Connection: close' "https://127.0.0.1:$port/" >/dev/null 2>&1 || true
     before=$(proc_cpu_ms "$pid")
-    out=$(wrk -t1 -c"$conns" -d"${seconds}s" -H 'Connection: close' "https://127.0.0.1:$port/")
+    out=$(wrk -t"$threads" -c"$conns" -d"${seconds}s" -H 'Connection: close' "https://127.0.0.1:$port/")
     after=$(proc_cpu_ms "$pid")
     printf '%s\n' "$out" >"$bench_tmp/wrk-$name.txt"
     requests=$(awk '/requests in/ { print $1 }' <<<"$out")
@@ -136,7 +139,7 @@ say "  $m_rate connections/s ($m_n requests)"
 stop_all
 
 echo "$(describe_machine "wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), mitmproxy $mitm_version")"
-echo "load:    wrk -t1 -c$conns -d${seconds}s -H 'Connection: close' (a new TLS connection per request)"
+echo "load:    wrk -t$threads -c$conns -d${seconds}s -H 'Connection: close' (a new TLS connection per request)"
 printf '%-28s %12s %16s\n' "" "conn/s" "cpu ms/conn"
 printf '%-28s %12s %16s\n' "pinset mitm --reverse" "$p_rate" "$p_cpu"
 printf '%-28s %12s %16s\n' "mitmdump --mode reverse" "$m_rate" "$m_cpu"

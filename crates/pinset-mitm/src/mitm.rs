@@ -93,7 +93,7 @@ pub struct Options {
 /// A harness bound to its address, ready to run.
 pub struct Mitm {
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Shared,
 }
 
 struct Shared {
@@ -118,14 +118,14 @@ impl Mitm {
                 .map(|a| CertificateDer::from(a.der.clone()))
         });
         let forger = Forger::new(Arc::new(ca), site_ca)?;
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             options,
             forger,
             next: AtomicUsize::new(0),
             genuine: Mutex::new(HashMap::new()),
             summary: Mutex::new(Summary::default()),
             report: Box::new(|_| {}),
-        });
+        };
         Ok(Mitm { listener, shared })
     }
 
@@ -141,9 +141,7 @@ impl Mitm {
         stop: impl std::future::Future<Output = ()>,
         report: impl Fn(&Record) + Send + Sync + 'static,
     ) -> Summary {
-        let Mitm { listener, shared } = self;
-        let mut shared =
-            Arc::try_unwrap(shared).unwrap_or_else(|_| unreachable!("the harness is not shared before it runs"));
+        let Mitm { listener, mut shared } = self;
         shared.report = Box::new(report);
         let shared = Arc::new(shared);
         let grace = shared.options.timeout * 2;
@@ -269,7 +267,14 @@ impl Shared {
                 self.record(peer, &shown.to_string(), port, "none", Verdict::Inconclusive(why), None);
                 return;
             }
-            Sniff::Silent | Sniff::Closed => return,
+            Sniff::Silent => {
+                let why = format!("the client sent nothing within {}s", timeout.as_secs_f32());
+                self.record(peer, &shown.to_string(), port, "none", Verdict::Inconclusive(why), None);
+                return;
+            }
+            // Opened and closed without a byte (a browser's spare connection): no attack
+            // was played, nothing to record.
+            Sniff::Closed => return,
         }
         let attack = self.next_attack();
         if attack == Attack::Passthrough {

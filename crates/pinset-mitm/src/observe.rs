@@ -46,10 +46,7 @@ pub(crate) async fn sniff(sock: &TcpStream, timeout: Duration) -> Sniff {
     match tokio::time::timeout(timeout, sock.peek(&mut buf)).await {
         Err(_) => Sniff::Silent,
         Ok(Err(_) | Ok(0)) => Sniff::Closed,
-        Ok(Ok(n)) if buf[0] == 0x16 => {
-            let _ = n;
-            Sniff::Tls
-        }
+        Ok(Ok(_)) if buf[0] == 0x16 => Sniff::Tls,
         Ok(Ok(n)) => {
             let head = &buf[..n];
             let word = head.split(|&b| b == b' ').next().unwrap_or_default();

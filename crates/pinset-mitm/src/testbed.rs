@@ -333,7 +333,7 @@ impl Testbed {
         stop: impl std::future::Future<Output = ()>,
         report: impl Fn(&Record) + Send + Sync + 'static,
     ) -> Summary {
-        let Testbed { entries, listeners, timeout, ip, _children, _work, .. } = self;
+        let Testbed { entries, listeners, timeout, ip, _children: children, _work: work, .. } = self;
         let entries = Arc::new(entries);
         let summary = Arc::new(std::sync::Mutex::new(Summary::default()));
         let report = Arc::new(report);
@@ -342,7 +342,7 @@ impl Testbed {
             let (summary, entries, report) = (handler_summary.clone(), handler_entries.clone(), report.clone());
             async move {
                 let entry = &entries[index];
-                let (verdict, tls) = serve_one(entry, sock, timeout).await;
+                let Some((verdict, tls)) = serve_one(entry, sock, timeout).await else { return };
                 let record = Record {
                     time: OffsetDateTime::now_utc(),
                     client: peer,
@@ -357,54 +357,51 @@ impl Testbed {
             }
         })
         .await;
-        drop(_children);
+        // The openssl children stop and the private folder goes only now.
+        drop((children, work));
         let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         summary
     }
 }
 
-/// One connection to one endpoint, to its verdict.
-async fn serve_one(entry: &Entry, sock: TcpStream, timeout: Duration) -> (Verdict, Option<String>) {
-    let on_data = if entry.endpoint.control { Verdict::Connected } else { Verdict::AcceptedImpostor(None) };
+/// One connection to one endpoint, to its verdict; `None` for a connection closed before
+/// its first byte (nothing was shown to it).
+async fn serve_one(entry: &Entry, sock: TcpStream, timeout: Duration) -> Option<(Verdict, Option<String>)> {
     match observe::sniff(&sock, timeout).await {
         Sniff::Tls => {}
         Sniff::Http => {
-            return (
-                Verdict::Cleartext(
-                    observe::read_cleartext(
-                        sock,
-                        &crate::mitm::answer("400 Bad Request", "pinset testbed: this port speaks TLS only\n"),
-                    )
-                    .await,
-                ),
-                None,
-            );
+            let answer = crate::mitm::answer("400 Bad Request", "pinset testbed: this port speaks TLS only\n");
+            return Some((Verdict::Cleartext(observe::read_cleartext(sock, &answer).await), None));
         }
-        Sniff::Other => return (Verdict::Inconclusive("the client sent neither TLS nor HTTP".into()), None),
+        Sniff::Other => return Some((Verdict::Inconclusive("the client sent neither TLS nor HTTP".into()), None)),
         Sniff::Silent => {
-            return (Verdict::Inconclusive(format!("the client sent nothing within {}s", timeout.as_secs_f32())), None);
+            let why = format!("the client sent nothing within {}s", timeout.as_secs_f32());
+            return Some((Verdict::Inconclusive(why), None));
         }
-        Sniff::Closed => return (Verdict::Inconclusive("the client closed without sending anything".into()), None),
+        Sniff::Closed => return None,
     }
-    match &entry.backend {
+    Some(match &entry.backend {
         Backend::Rustls(config) => {
             let deadline = Instant::now() + timeout;
             let start = match observe::client_hello(sock, deadline).await {
                 Ok(s) => s,
-                Err(v) => return (v, None),
+                Err(v) => return Some((v, None)),
             };
-            let on: fn(crate::verdict::Sent) -> Verdict =
+            let on_data: fn(crate::verdict::Sent) -> Verdict =
                 if entry.endpoint.control { |_| Verdict::Connected } else { |s| Verdict::AcceptedImpostor(Some(s)) };
-            observe::handshake(start, config.clone(), deadline, timeout, on, &entry.answer).await
+            observe::handshake(start, config.clone(), deadline, timeout, on_data, &entry.answer).await
         }
-        Backend::Relay(addr) => match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(up)) => observe::relay(sock, up, timeout, on_data).await,
-            _ => (
-                Verdict::Inconclusive(format!("the openssl server behind {} did not answer", entry.endpoint.name)),
-                None,
-            ),
-        },
-    }
+        Backend::Relay(addr) => {
+            let on_data = if entry.endpoint.control { Verdict::Connected } else { Verdict::AcceptedImpostor(None) };
+            match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(up)) => observe::relay(sock, up, timeout, on_data).await,
+                _ => (
+                    Verdict::Inconclusive(format!("the openssl server behind {} did not answer", entry.endpoint.name)),
+                    None,
+                ),
+            }
+        }
+    })
 }
 
 /// What openssl makes in the testbed's private folder.
