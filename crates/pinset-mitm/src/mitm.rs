@@ -96,11 +96,14 @@ pub struct Mitm {
     shared: Shared,
 }
 
+/// The genuine chain of one server and name (or why it could not be fetched), fetched once.
+type GenuineCell = tokio::sync::OnceCell<Result<Vec<CertificateDer<'static>>, String>>;
+
 struct Shared {
     options: Options,
     forger: Forger,
     next: AtomicUsize,
-    genuine: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Result<Vec<CertificateDer<'static>>, String>>>>>,
+    genuine: Mutex<HashMap<String, Arc<GenuineCell>>>,
     summary: Mutex<Summary>,
     report: Box<dyn Fn(&Record) + Send + Sync>,
 }
@@ -218,13 +221,13 @@ impl Shared {
         }
         if let Some(rest) = target.strip_prefix("http://") {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            if let Ok(dest) = Target::parse(authority, Some(80)) {
-                if self.options.site.is_none() || self.is_site_host(&dest.host) {
-                    let _ = sock.write_all(&CLEARTEXT_ANSWER).await;
-                    let sent = crate::verdict::Sent::of(&head);
-                    self.record(peer, &dest.host.to_string(), dest.port, PLAIN_HTTP, Verdict::Cleartext(sent), None);
-                    return;
-                }
+            if let Ok(dest) = Target::parse(authority, Some(80))
+                && (self.options.site.is_none() || self.is_site_host(&dest.host))
+            {
+                let _ = sock.write_all(&CLEARTEXT_ANSWER).await;
+                let sent = crate::verdict::Sent::of(&head);
+                self.record(peer, &dest.host.to_string(), dest.port, PLAIN_HTTP, Verdict::Cleartext(sent), None);
+                return;
             }
             let _ = sock
                 .write_all(b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\npinset mitm relays no plain HTTP\n")

@@ -137,8 +137,8 @@ impl Watch {
                 return;
             }
             match side {
-                Side::Client => self.from_client(&record),
-                Side::Server => self.from_server(&record),
+                Side::Client => self.on_client_record(&record),
+                Side::Server => self.on_server_record(&record),
             }
         }
     }
@@ -161,7 +161,7 @@ impl Watch {
         });
     }
 
-    fn from_server(&mut self, record: &TlsRecord) {
+    fn on_server_record(&mut self, record: &TlsRecord) {
         match record.content_type {
             HANDSHAKE if self.version.is_none() => {
                 if let Some((version, tls13)) = server_hello_version(&record.body) {
@@ -185,7 +185,7 @@ impl Watch {
         }
     }
 
-    fn from_client(&mut self, record: &TlsRecord) {
+    fn on_client_record(&mut self, record: &TlsRecord) {
         match record.content_type {
             ALERT if !self.handshake_done => {
                 let readable = self.version.is_none() || (!self.tls13 && !self.client_ccs);

@@ -359,8 +359,7 @@ impl Testbed {
         .await;
         // The openssl children stop and the private folder goes only now.
         drop((children, work));
-        let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        summary
+        summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
