@@ -26,7 +26,7 @@ use common::{loopback_site, run, run_bounded, s, tempdir};
 use exported::{Client, Exported};
 use pinset_testkit::curl::curl;
 use pinset_testkit::site::ca_pem;
-use pinset_testkit::{OpensslServer, V4};
+use pinset_testkit::{OpensslServer, V4, V4_OTHER};
 use serde_json::Value;
 
 /// The attacks, in the order the harness plays them.
@@ -326,6 +326,29 @@ fn cleartext_through_the_proxy_or_to_the_stand_in_is_reported() {
     let finished = reverse.stop();
     assert_eq!(finished.code, Some(1));
     assert_eq!(finished.of("verdict")[0]["verdict"], "cleartext");
+}
+
+#[test]
+fn the_proxy_attacks_the_site_s_addresses_and_tunnels_other_hosts_untouched() {
+    let tmp = tempdir();
+    let (site, server) = site_and_server(tmp.path());
+    // 127.0.0.2 is no address of the site: its traffic goes through untouched.
+    let other = OpensslServer::site(tmp.path(), &site, V4_OTHER, &[]);
+    let (proxy, addr) = mitm(tmp.path(), &["--site", s(&site), "--attack", "trusted-ca"]);
+    let proxy_url = format!("http://{addr}");
+    let ca = tmp.path().join("ca/ca.pem");
+    let out = run("curl", &["-q", "-sS", "--max-time", "30", "-x", &proxy_url, "--cacert", s(&ca), &server.url()]);
+    assert!(out.status.success() && text(&out).contains("intercepted"), "forged through CONNECT:\n{}", text(&out));
+    let out = run("curl", &["-q", "-sS", "--max-time", "30", "-x", &proxy_url, "-k", &other.url()]);
+    assert!(out.status.success() && text(&out).contains("s_server"), "tunnelled untouched:\n{}", text(&out));
+    proxy.wait_verdicts(1);
+    let finished = proxy.stop();
+    assert_eq!(finished.code, Some(1), "{}", finished.stderr);
+    let verdicts = finished.of("verdict");
+    assert_eq!(verdicts.len(), 1, "only the site's address is attacked: {verdicts:?}");
+    assert_eq!(verdicts[0]["verdict"], "accepted-impostor");
+    assert_eq!(verdicts[0]["host"], "127.0.0.1");
+    assert_eq!(verdicts[0]["port"], server.addr.port());
 }
 
 #[test]
