@@ -119,6 +119,22 @@ pub enum Command {
   pinset check --targets fleet.txt --json             lines `address [name] [site]`
   pinset check --targets fleet.txt --watch --interval 60s --metrics 127.0.0.1:9793")]
     Check(CheckArgs),
+    /// An interception harness that gives a verdict per connection: did the client accept
+    /// a forged certificate? An explicit proxy (point a device's Wi-Fi proxy at it) or a
+    /// stand-in for one server. Exit 1 if any impostor was accepted or cleartext seen.
+    #[command(after_help = "Examples:
+  pinset mitm --listen 0.0.0.0:8080 --site shop             a proxy for a phone; all attacks in turn
+  pinset mitm --reverse 192.168.1.10:8443 --listen 0.0.0.0:8443 --attack trusted-ca
+  pinset mitm --listen 127.0.0.1:8080 --duration 60 --json  one JSON object per line")]
+    Mitm(MitmArgs),
+    /// A local catalogue of bad TLS endpoints made from the site's CA (expired, wrong
+    /// name, untrusted root, SHA-1, RSA-1024, TLS 1.0 …) and one genuine control, each on
+    /// its own port, with a verdict for every connection. Exit 1 if any bad endpoint was
+    /// accepted.
+    #[command(after_help = "Examples:
+  pinset testbed --site shop --listen 192.168.1.10
+  pinset testbed --first-port 0 --json       any free ports; the catalogue as JSON lines")]
+    Testbed(TestbedArgs),
 }
 
 /// What `serve` and `up` share: what is served, to whom, and the limits.
@@ -661,6 +677,66 @@ pub struct GetArgs {
     #[arg(long)]
     pub json: bool,
     /// Where the site is (used when no --ca is given).
+    #[command(flatten)]
+    pub site: SiteArg,
+}
+
+/// `pinset mitm`.
+#[derive(Debug, Args)]
+pub struct MitmArgs {
+    /// Where to listen: the proxy's address, or where clients dial with --reverse (port 0:
+    /// any free port, printed at start).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Stand in front of this one server (for clients that take no proxy setting) instead
+    /// of being a CONNECT proxy.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub reverse: Option<String>,
+    /// The attack to play on every connection (repeatable) [default: all of them in turn].
+    #[arg(long = "attack", value_name = "ATTACK", value_parser = attack_names())]
+    pub attacks: Vec<String>,
+    /// Folder of the harness CA, made on the first run and reused so a device installs it
+    /// once.
+    #[arg(long, value_name = "DIR", default_value = "pinset-mitm")]
+    pub ca_dir: PathBuf,
+    /// Stop after this many seconds [default: at Ctrl-C].
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Seconds a connection may show nothing decisive before it is inconclusive.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub timeout: u64,
+    /// One JSON object per line: the start, each verdict, the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// The site under test [default: $PINSET_SITE if set, else none]: the proxy attacks
+    /// only its addresses, and cloned-ca copies its CA.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+}
+
+fn attack_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(pinset_mitm::Attack::ALL.map(|a| a.name()))
+}
+
+/// `pinset testbed`.
+#[derive(Debug, Args)]
+pub struct TestbedArgs {
+    /// The address to serve on; the certificates name it (use a site address).
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub listen: String,
+    /// The first port; the endpoints take the ports that follow (0: any free ports).
+    #[arg(long, value_name = "N", default_value_t = 9400)]
+    pub first_port: u16,
+    /// Stop after this many seconds [default: at Ctrl-C].
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Seconds a connection may show nothing decisive before it is inconclusive.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub timeout: u64,
+    /// One JSON object per line: the catalogue, each verdict, the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the site is (its CA signs the endpoints' certificates).
     #[command(flatten)]
     pub site: SiteArg,
 }

@@ -6,6 +6,7 @@
 mod cli;
 mod client_trust;
 mod commands;
+mod interception;
 mod issuing;
 mod net_report;
 mod output;
@@ -51,6 +52,8 @@ fn main() -> ExitCode {
         cli::Command::Up(args) => commands::up::run(args),
         cli::Command::Revoke(args) => commands::revoke::run(args),
         cli::Command::Check(args) => commands::check::run(args),
+        cli::Command::Mitm(args) => commands::mitm::run(args),
+        cli::Command::Testbed(args) => commands::testbed::run(args),
     };
     match result {
         Ok(status) => status.into(),
