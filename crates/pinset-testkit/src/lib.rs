@@ -22,6 +22,7 @@
 //! | [`curl`] | curl, bounded and hermetic |
 //! | [`net`] | loopback addresses, free ports, and the thread server the others are built on |
 //! | [`process`] | running programs (bounded), their output, and the assertions on it |
+//! | [`slow_disk`] | [`SlowFsync`]: every flush of a program delayed (an `LD_PRELOAD` library built with gcc) |
 
 pub mod client;
 pub mod curl;
@@ -34,6 +35,7 @@ pub mod process;
 pub mod rustls_server;
 pub mod s_server;
 pub mod site;
+pub mod slow_disk;
 
 pub use misbehave::{ClosedPort, SilentServer, TrickleServer};
 pub use net::{V4, V4_OTHER, V6, free_port};
@@ -41,3 +43,4 @@ pub use nghttpd::Nghttpd;
 pub use pki::{Ca, Genuine, Identity, Spec};
 pub use rustls_server::{Response, TlsServer};
 pub use s_server::OpensslServer;
+pub use slow_disk::SlowFsync;

@@ -208,6 +208,8 @@ impl Site {
     /// interrupted commands left (see [`crate::recovery`]). The lock is held until the
     /// site and every clone of it are dropped.
     pub fn open_for_change(dir: &Path, how: &Exclusive<'_>) -> Result<Site> {
+        // A folder that is no site says so before anything waits for it.
+        SitePlan::load(&dir.join(PLAN_FILE))?;
         let lock = SiteLock::acquire(dir, how.wait, how.on_busy)?;
         let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
         let mut ledger = Ledger::open(&dir.join("pki").join(LEDGER_FILE))?;
