@@ -260,14 +260,11 @@ impl Site {
 
     /// Creates a new site in `dir` (created if missing), holding the folder's lock from
     /// before it looks for an existing site until its plan is in place, and removing what
-    /// interrupted `init`s left there first. Refuses to touch an existing site; when it
+    /// interrupted `init`s left there first (also when it then refuses an existing site). Refuses to touch an existing site; when it
     /// fails, removes only what it created itself. The site returned does not hold the lock.
     pub fn init_with(dir: &Path, opts: InitOptions, how: &Exclusive<'_>) -> Result<Site> {
         opts.server.check()?;
         let plan_path = dir.join(PLAN_FILE);
-        if plan_path.exists() {
-            return Err(site_exists(&plan_path));
-        }
         let name = match &opts.name {
             Some(n) => n.clone(),
             None => default_site_name(dir),
