@@ -128,3 +128,34 @@ fn decoding_bombs_are_refused_before_any_work() {
         assert_contains(&stderr(&out), says, &format!("{args:?}"));
     }
 }
+
+#[test]
+fn malformed_addresses_for_a_live_pin_are_named_as_addresses_not_files() {
+    for (address, says) in [
+        ("127.0.0.1:65536", "not a number from 1 to 65535"),
+        ("[::1", "has no closing ']'"),
+        ("a:b:c", "is not an IPv6 address"),
+        ("http://127.0.0.1:80", "plain http"),
+    ] {
+        let out = pinset().args(["pin", address, "--timeout", "2"]).output().expect("run");
+        assert_exit(&out, 2, address);
+        let err = stderr(&out);
+        assert_contains(&err, &[&format!("{address:?}"), says], address);
+        assert!(!err.contains("No such file"), "{address}: reported as a missing file:\n{err}");
+    }
+}
+
+#[test]
+fn ten_thousand_addresses_for_one_server_are_refused_before_any_work() {
+    let t = tempdir();
+    let dir = t.path().join("many");
+    let ips: Vec<String> = (0..10_000u32).map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    let mut args = vec!["init".to_string(), s(&dir).to_string()];
+    for ip in &ips {
+        args.extend(["--ip".to_string(), ip.clone()]);
+    }
+    let out = pinset().args(&args).output().expect("run");
+    assert_exit(&out, 2, "init with 10,000 addresses");
+    assert_contains(&stderr(&out), &["has 10000 addresses; one certificate names at most 64", "hint:"], "the refusal");
+    assert!(!dir.exists(), "nothing is created");
+}
