@@ -3,7 +3,7 @@
 //! verifies, every export is made), nothing an interrupted command leaves remains, and no
 //! private key lies anywhere outside the site's `pki/`.
 //!
-//! The moments are spread over a whole run: a run is timed first (the longest of three),
+//! The moments are spread over a whole run: a run is timed first (the median of five),
 //! then the 50 kills fall one in each fiftieth of that time, at a random point of it. Each
 //! killed command runs on a slow disk (`pinset_testkit::SlowFsync`, 20 ms per fsync, when
 //! gcc is there) so that its later steps, which a fast disk makes instantaneous, are hit
@@ -75,9 +75,10 @@ impl Disk {
         cmd
     }
 
-    /// How long the slowest of three whole runs takes (`args_for(k)` for run `k`).
+    /// How long a whole run takes: the median of five (`args_for(k)` for run `k`), so that
+    /// one run slowed by the machine does not push the kills past most runs' end.
     fn run_time(&self, args_for: impl Fn(u32) -> Vec<String>) -> Duration {
-        (0..3)
+        let mut times: Vec<Duration> = (0..5)
             .map(|k| {
                 let args = args_for(k);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -86,8 +87,9 @@ impl Disk {
                 assert_exit(&out, 0, &format!("pinset {args:?}, timed"));
                 start.elapsed()
             })
-            .max()
-            .unwrap_or_default()
+            .collect();
+        times.sort();
+        times[2]
     }
 
     /// Runs `args` and kills it (SIGKILL) after `delay`, unless it ended before.
