@@ -256,6 +256,8 @@ pub struct RevokeArgs {
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -414,6 +416,14 @@ pub struct SiteArg {
     pub site: Option<PathBuf>,
 }
 
+/// How a command that changes a site waits for another one changing it.
+#[derive(Debug, Args)]
+pub struct WaitArg {
+    /// Seconds to wait while another pinset command is changing the site (0: fail at once).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub wait: u64,
+}
+
 /// Addresses and certificate options of a server identity.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
@@ -461,6 +471,9 @@ pub struct InitArgs {
     /// Server addresses and certificate options.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Waiting for a busy site.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -499,6 +512,9 @@ pub struct IssueServerArgs {
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
+    /// Waiting for a busy site.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -525,6 +541,9 @@ pub struct IssueClientArgs {
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
+    /// Waiting for a busy site.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

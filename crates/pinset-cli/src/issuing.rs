@@ -1,14 +1,32 @@
 //! What `init` and `issue server` share: the server request made from the command line, the
 //! platform rules checked on a new certificate, and the report of the site they print.
 
+use std::path::Path;
+use std::time::Duration;
+
 use pinset::lint::{self, Finding, Host, Platform};
 use pinset::pki::KeyType;
 use pinset::plan::{AuthorityMode, PinTarget};
-use pinset::site::{ServerRequest, Site};
+use pinset::recovery::Leftover;
+use pinset::site::{Exclusive, ServerRequest, Site};
 use pinset::{SiteTrust, TrustPin};
 
-use crate::cli::ServerArgs;
+use crate::cli::{ServerArgs, WaitArg};
 use crate::output::{self, untrusted};
+
+/// Runs `change` with the site in `dir` to itself: waiting as `--wait` says, saying once on
+/// stderr that it waits, and noting each leftover of an interrupted command it removes.
+pub fn exclusive<T>(dir: &Path, wait: &WaitArg, change: impl FnOnce(&Exclusive<'_>) -> T) -> T {
+    let on_busy = || {
+        output::message(&format!(
+            "waiting for another pinset command changing this site ({}) to finish (at most {} s; --wait SECS)…\n",
+            untrusted(&dir.display().to_string()),
+            wait.wait
+        ));
+    };
+    let on_leftover = |leftover: &Leftover| output::note(&untrusted(&leftover.to_string()));
+    change(&Exclusive { wait: Duration::from_secs(wait.wait), on_busy: &on_busy, on_leftover: &on_leftover })
+}
 
 /// Turns command-line addresses into a checked request; every bad value is named.
 pub fn server_request(name: &str, args: &ServerArgs) -> anyhow::Result<ServerRequest> {

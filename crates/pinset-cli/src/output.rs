@@ -181,6 +181,12 @@ pub fn hint(remedy: &Remedy) -> String {
         Remedy::GivePassword => {
             "give the password with --password-file FILE or the PINSET_P12_PASSWORD environment variable".into()
         }
+        Remedy::WaitForSite => {
+            "run the command again once the other one has finished, or wait longer with --wait SECS".into()
+        }
+        Remedy::RestoreLedger => "restore pki/ledger.sqlite3 from a backup of this site; pinset starts no new ledger \
+                                  for a site that has issued certificates"
+            .into(),
         other => format!("{other:?}"),
     }
 }

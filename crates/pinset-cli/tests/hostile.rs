@@ -1,6 +1,8 @@
 //! Hostile conditions from outside, each class kept as a test: a standard error that cannot
-//! be written, addresses and URLs that try to smuggle something past pinset, and a site whose
-//! files were swapped behind the plan's back.
+//! be written, addresses and URLs that try to smuggle something past pinset, a site whose
+//! files were swapped behind the plan's back, and decoding bombs. Concurrent writers are in
+//! `hostile_concurrency.rs`, `kill -9` in `hostile_crash.rs`; slow and lying servers in
+//! `get.rs`, forged certificate text in `snapshots.rs`.
 
 mod common;
 
@@ -38,6 +40,8 @@ fn no_command_panics_when_stderr_is_a_full_device() {
         (vec!["export", "all", "--site", s(&site)], 2),
         (vec!["init", s(&ed), "--ip", "127.0.0.1", "--key-type", "ed25519"], 0),
         (vec!["init", s(&bad), "--ip", "300.1.1.1"], 2),
+        (vec!["issue", "server", "x", "--site", s(&site), "--ip", "127.0.0.9"], 0),
+        (vec!["issue", "server", "x", "--site", s(&site), "--ip", "127.0.0.9"], 2),
     ];
     for (args, code) in cases {
         let out = with_stderr_full(&args);
@@ -98,4 +102,60 @@ fn an_anchor_swapped_behind_the_plan_is_refused_even_after_the_pins_expired() {
         pinset().args(["verify", s(&their_cert), "--site", s(&site), "--name", "127.0.0.1"]).output().expect("run");
     assert_exit(&out, 2, "a site whose anchor file holds another key");
     assert_contains(&stderr(&out), &["ca-standby.pem", "is not the plan's"], "the refusal names the file");
+}
+
+#[test]
+fn decoding_bombs_are_refused_before_any_work() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let bags = t.path().join("bags.p12");
+    let scrypt = t.path().join("scrypt.p12");
+    std::fs::write(&bags, pinset_testkit::bombs::pkcs12_many_key_bags()).expect("write");
+    std::fs::write(&scrypt, pinset_testkit::bombs::pkcs12_scrypt_gigabyte()).expect("write");
+    let bags_says = ["bags.p12", "200 encrypted key bag(s)", "200,000,000", "6,000,000 rounds"];
+    let scrypt_says = ["scrypt.p12", "N=1048576, r=8, p=16", "1024 MiB", "pinset allows 32 MiB"];
+    for (args, says) in [
+        (vec!["pin", s(&bags)], &bags_says),
+        (vec!["inspect", s(&bags)], &bags_says),
+        (vec!["pin", s(&scrypt)], &scrypt_says),
+        (vec!["get", "https://127.0.0.1:1/", "--site", s(&site), "--p12", s(&scrypt), "--timeout", "2"], &scrypt_says),
+    ] {
+        // Bounded as every run is; the refusal's words show that no key was derived.
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pinset"));
+        cmd.args(&args).env_remove("PINSET_SITE").env("PINSET_P12_PASSWORD", "pinset");
+        let out = common::run_bounded(cmd, std::time::Duration::from_secs(20), &format!("pinset {args:?}"));
+        assert_exit(&out, 2, &format!("{args:?}"));
+        assert_contains(&stderr(&out), says, &format!("{args:?}"));
+    }
+}
+
+#[test]
+fn malformed_addresses_for_a_live_pin_are_named_as_addresses_not_files() {
+    for (address, says) in [
+        ("127.0.0.1:65536", "not a number from 1 to 65535"),
+        ("[::1", "has no closing ']'"),
+        ("a:b:c", "is not an IPv6 address"),
+        ("http://127.0.0.1:80", "plain http"),
+    ] {
+        let out = pinset().args(["pin", address, "--timeout", "2"]).output().expect("run");
+        assert_exit(&out, 2, address);
+        let err = stderr(&out);
+        assert_contains(&err, &[&format!("{address:?}"), says], address);
+        assert!(!err.contains("No such file"), "{address}: reported as a missing file:\n{err}");
+    }
+}
+
+#[test]
+fn ten_thousand_addresses_for_one_server_are_refused_before_any_work() {
+    let t = tempdir();
+    let dir = t.path().join("many");
+    let ips: Vec<String> = (0..10_000u32).map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    let mut args = vec!["init".to_string(), s(&dir).to_string()];
+    for ip in &ips {
+        args.extend(["--ip".to_string(), ip.clone()]);
+    }
+    let out = pinset().args(&args).output().expect("run");
+    assert_exit(&out, 2, "init with 10,000 addresses");
+    assert_contains(&stderr(&out), &["has 10000 addresses; one certificate names at most 64", "hint:"], "the refusal");
+    assert!(!dir.exists(), "nothing is created");
 }

@@ -12,6 +12,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`pki`] | rcgen-made CAs and server certificates; [`Genuine`] and its impostors (other key, other CA, look-alike root, self-signed, expired, wrong name) |
+//! | [`bombs`] | decoding bombs: PKCS#12 files asking for 200 million key-derivation rounds or a gigabyte of scrypt memory |
 //! | [`openssl`] | what openssl makes: an impostor of a genuine certificate, a self-signed one, one whose subject holds control characters |
 //! | [`site`] | the files of a pinset site, and a site made by the library for benchmarks and examples |
 //! | [`s_server`] | `openssl s_server` on a free loopback port (any TLS version, TLS 1.0/1.1 only, mutual TLS) |
@@ -22,7 +23,9 @@
 //! | [`curl`] | curl, bounded and hermetic |
 //! | [`net`] | loopback addresses, free ports, and the thread server the others are built on |
 //! | [`process`] | running programs (bounded), their output, and the assertions on it |
+//! | [`slow_disk`] | [`SlowFsync`]: every flush of a program delayed (an `LD_PRELOAD` library built with gcc) |
 
+pub mod bombs;
 pub mod client;
 pub mod curl;
 pub mod misbehave;
@@ -34,6 +37,7 @@ pub mod process;
 pub mod rustls_server;
 pub mod s_server;
 pub mod site;
+pub mod slow_disk;
 
 pub use misbehave::{ClosedPort, SilentServer, TrickleServer};
 pub use net::{V4, V4_OTHER, V6, free_port};
@@ -41,3 +45,4 @@ pub use nghttpd::Nghttpd;
 pub use pki::{Ca, Genuine, Identity, Spec};
 pub use rustls_server::{Response, TlsServer};
 pub use s_server::OpensslServer;
+pub use slow_disk::SlowFsync;

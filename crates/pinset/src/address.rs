@@ -26,7 +26,7 @@ const MAX_DNS_LEN: usize = 253;
 const MAX_LABEL_LEN: usize = 63;
 /// Longest address or URL pinset reads: far above any real one, and a bound on the work a
 /// hostile argument or inventory line can cause.
-const MAX_TARGET_LEN: usize = 2048;
+pub const MAX_TARGET_LEN: usize = 2048;
 
 /// An address a client dials or a certificate names: an IP literal or a DNS name.
 ///
@@ -250,6 +250,16 @@ pub(crate) fn check_dns(name: &str) -> std::result::Result<(), &'static str> {
     }
     if body.split('.').count() == 1 && name.starts_with("*.") {
         return Err("a wildcard needs a parent domain with at least one dot");
+    }
+    // URL parsers (WHATWG, every browser engine) and inet_aton read a host whose last label
+    // is a number (decimal, octal or 0x-hex) as an IPv4 address: 0x012 is 0.0.0.18.
+    let numeric = |l: &str| match l.strip_prefix("0x") {
+        Some(hex) => hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => l.bytes().all(|b| b.is_ascii_digit()),
+    };
+    if body.rsplit('.').next().is_some_and(numeric) {
+        return Err("ends in a numeric label (like 10 or 0x1f): clients read it as an IPv4 address, and no \
+                    top-level domain is numeric");
     }
     Ok(())
 }
@@ -524,6 +534,14 @@ mod tests {
         assert!(parse_dns("under_score.example").is_err());
         assert!(Host::parse("*.shop.example").is_err(), "nobody dials a wildcard");
         assert!(Host::parse_pattern("*.shop.example").expect("pattern").is_wildcard());
+        // Found by the address fuzz target: read as a (bad) IPv4 address everywhere else.
+        for numeric in ["892.168.1.10", "123", "*.example.42", "till-3.10", "0x012", "a.0X1F", "0x"] {
+            let err = parse_dns(numeric).expect_err(numeric);
+            assert!(err.to_string().contains("numeric label"), "{err}");
+        }
+        for name in ["till-3.shop10.example", "10x.example", "0x1g", "x0.example"] {
+            assert!(parse_dns(name).is_ok(), "{name}");
+        }
     }
 
     #[test]

@@ -174,6 +174,17 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Whether `name` is a temporary file of [`write`] (`.NAME.tmp-PID-N`): left behind only by
+/// a process that ended in the middle of a write, as a finished or failed write removes or
+/// renames its own.
+pub fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str() else { return false };
+    let Some((stem, tail)) = name.rsplit_once(".tmp-") else { return false };
+    let Some((pid, attempt)) = tail.split_once('-') else { return false };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    stem.len() > 1 && stem.starts_with('.') && digits(pid) && digits(attempt)
+}
+
 /// Creates `dir` and its parents. Folders stay 0755 so a server running as another
 /// user can read certificates; what must stay private is each key file (0600).
 pub fn create_dir_all(dir: &Path) -> Result<()> {
@@ -230,6 +241,17 @@ mod tests {
         let err = sync_all(&paths).expect_err("a missing path");
         assert!(err.to_string().contains("a/gone"), "{err}");
         sync_tree(&dir.path().join("missing")).expect_err("a missing root");
+    }
+
+    #[test]
+    fn temporary_files_are_told_apart_by_name() {
+        use std::ffi::OsStr;
+        for yes in [".key.pem.tmp-123-0", ".pinset.toml.tmp-9-12"] {
+            assert!(is_temporary(OsStr::new(yes)), "{yes}");
+        }
+        for no in ["key.pem", "key.pem.tmp-1-0", ".tmp-1-0", ".a.tmp-x-0", ".a.tmp-1-", ".a.tmp-1", ".a.tmp-1-2b"] {
+            assert!(!is_temporary(OsStr::new(no)), "{no}");
+        }
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub enum Remedy {
     NameTheSite,
     /// A PKCS#12 file needs its password.
     GivePassword,
+    /// Another command is changing the site: run again once it has finished, or wait
+    /// longer for it.
+    WaitForSite,
+    /// The site's ledger is missing: restore it from a backup of the site.
+    RestoreLedger,
 }
 
 impl From<String> for Remedy {
@@ -117,6 +122,15 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// Another command holds the site's lock (it is changing the site) and did not let go
+    /// within the wait allowed.
+    #[error("site {}: another process is changing it{}", path.display(), waited_text(*waited))]
+    Busy {
+        /// The site folder.
+        path: PathBuf,
+        /// How long this command waited.
+        waited: std::time::Duration,
+    },
     /// Key generation, signing or encoding failed inside the crypto library.
     #[error("{0}")]
     Crypto(String),
@@ -132,6 +146,7 @@ impl Error {
         match self {
             Error::BadInput { hint, .. } | Error::BadValue { hint, .. } | Error::Plan { hint, .. } => hint.as_ref(),
             Error::WrongPassword { .. } => Some(&Remedy::GivePassword),
+            Error::Busy { .. } => Some(&Remedy::WaitForSite),
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied => Some(&PERMISSIONS),
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some(&CHECK_PATH),
             _ => None,
@@ -162,6 +177,14 @@ impl Error {
 
     pub(crate) fn crypto(context: &str, e: impl std::fmt::Display) -> Error {
         Error::Crypto(format!("{context}: {e}"))
+    }
+}
+
+fn waited_text(waited: std::time::Duration) -> String {
+    match waited.as_secs() {
+        0 => String::new(),
+        1 => " (waited 1 second)".into(),
+        n => format!(" (waited {n} seconds)"),
     }
 }
 

@@ -1,12 +1,20 @@
 //! The ledger of issued certificates: an SQLite database in `pki/` recording every
 //! certificate a site issued (serial, kind, subject, SANs, validity, pin, status), the
 //! source of truth for revocation and CRLs.
+//!
+//! One rule is the database's own: an identity has at most one `active` certificate (a
+//! partial unique index on kind and name). It is created with the table and, on a ledger
+//! made before it existed, when the ledger is opened; the schema version stays the same,
+//! since a pinset without the index reads and writes such a ledger as before.
+//!
+//! A missing ledger is never created anew beside an existing site: the plan names
+//! certificates the ledger would then not know. Only a new site starts an empty one.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Remedy, Result};
 
 /// File name of the ledger inside `pki/`.
 pub const LEDGER_FILE: &str = "ledger.sqlite3";
@@ -14,6 +22,11 @@ pub const LEDGER_FILE: &str = "ledger.sqlite3";
 /// Schema version, kept in SQLite's `user_version`. Version 2 added the revocation reason;
 /// a version-1 ledger is migrated when opened (one `ALTER TABLE`, in a transaction).
 const SCHEMA_VERSION: i64 = 2;
+
+/// The index that keeps one active certificate per identity (created if missing, with
+/// `IF NOT EXISTS`, so a ledger of any schema version that has the table takes it).
+const ONE_ACTIVE_INDEX: &str = "CREATE UNIQUE INDEX IF NOT EXISTS one_active_certificate
+     ON certificates (kind, name) WHERE status = 'active'";
 
 /// What an issued certificate is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -158,12 +171,25 @@ impl std::fmt::Display for RevocationReason {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    one_active: bool,
 }
 
 impl Ledger {
-    /// Opens the ledger at `path`, creating it and its schema when missing.
+    /// Opens the existing ledger at `path`. A missing one is an error: pinset never starts
+    /// an empty ledger beside a site whose plan names certificates.
     pub fn open(path: &Path) -> Result<Ledger> {
-        Ledger::open_with(path, false)
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Ledger::open_with(path, false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::BadInput {
+                path: path.display().to_string(),
+                problem: "the site's certificate ledger is missing; pinset does not start an empty one beside a \
+                          plan that names certificates, as the record of what this site issued, and may have to \
+                          revoke, would be lost"
+                    .into(),
+                hint: Some(Remedy::RestoreLedger),
+            }),
+            Err(e) => Err(Error::io("cannot read", path, e)),
+        }
     }
 
     /// Creates a ledger inside a staging folder, with SQLite's own flushes and rollback
@@ -176,7 +202,11 @@ impl Ledger {
 
     fn open_with(path: &Path, staged: bool) -> Result<Ledger> {
         let err = |source| Error::Ledger { path: path.to_path_buf(), source };
-        let conn = Connection::open(path).map_err(err)?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if staged {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
         if staged {
             conn.pragma_update(None, "synchronous", "OFF").map_err(err)?;
             conn.pragma_update_and_check(None, "journal_mode", "MEMORY", |_| Ok(())).map_err(err)?;
@@ -200,6 +230,8 @@ impl Ledger {
                          issued_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
                      );
                      CREATE INDEX certificates_by_name ON certificates (kind, name);
+                     CREATE UNIQUE INDEX one_active_certificate
+                         ON certificates (kind, name) WHERE status = 'active';
                      ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
                      PRAGMA user_version = 2;
                      COMMIT;",
@@ -227,7 +259,93 @@ impl Ledger {
                 });
             }
         }
-        Ok(Ledger { conn, path: path.to_path_buf() })
+        let mut ledger = Ledger { conn, path: path.to_path_buf(), one_active: false };
+        ledger.one_active = ledger.enforce_one_active()?;
+        Ok(ledger)
+    }
+
+    /// Creates the one-active index when missing. `false` when it cannot be created: the
+    /// ledger already breaks the rule (see [`Ledger::settle_duplicates`]) or is read-only.
+    fn enforce_one_active(&self) -> Result<bool> {
+        let err = |source| Error::Ledger { path: self.path.clone(), source };
+        let present: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'one_active_certificate')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        if present {
+            return Ok(true);
+        }
+        match self.conn.execute_batch(ONE_ACTIVE_INDEX) {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(e.sqlite_error_code(), Some(ErrorCode::ConstraintViolation | ErrorCode::ReadOnly)) => {
+                Ok(false)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    /// Whether the ledger enforces one active certificate per identity. Only a ledger
+    /// changed by two commands at once, before pinset locked sites, does not.
+    pub fn enforces_one_active(&self) -> bool {
+        self.one_active
+    }
+
+    /// Makes a ledger that lists several active certificates for one identity keep one:
+    /// of each such group, the certificates `keep` refuses (those the plan does not name)
+    /// are marked revoked now. Then the one-active rule is enforced. Returns the serials
+    /// revoked. A group where `keep` accepts none, or more than one, is left as it is and
+    /// named in the error.
+    pub fn settle_duplicates(&mut self, keep: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
+        if self.one_active {
+            return Ok(Vec::new());
+        }
+        let err = |source| Error::Ledger { path: self.path.clone(), source };
+        let groups: Vec<(String, String, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT kind, name, group_concat(serial, ' ') FROM certificates WHERE status = 'active'
+                     GROUP BY kind, name HAVING count(*) > 1",
+                )
+                .map_err(err)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(err)?;
+            rows.collect::<std::result::Result<_, _>>().map_err(err)?
+        };
+        let mut revoked = Vec::new();
+        let tx = self.conn.transaction().map_err(err)?;
+        for (kind, name, serials) in &groups {
+            let serials: Vec<&str> = serials.split(' ').collect();
+            let kept = serials.iter().filter(|s| keep(s)).count();
+            if kept != 1 {
+                return Err(Error::BadInput {
+                    path: self.path.display().to_string(),
+                    problem: format!(
+                        "lists {} active certificates for {kind} {name:?} (serials {}), and the plan names {}",
+                        serials.len(),
+                        serials.join(", "),
+                        if kept == 0 { "none of them" } else { "several" }
+                    ),
+                    hint: Some(Remedy::RestoreLedger),
+                });
+            }
+            for serial in serials.iter().filter(|s| !keep(s)) {
+                tx.execute(
+                    "UPDATE certificates SET status = 'revoked',
+                     revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE serial = ?1",
+                    [serial],
+                )
+                .map_err(err)?;
+                revoked.push((*serial).to_string());
+            }
+        }
+        tx.execute_batch(ONE_ACTIVE_INDEX).map_err(err)?;
+        tx.commit().map_err(err)?;
+        self.one_active = true;
+        Ok(revoked)
     }
 
     /// Records issued certificates in one transaction: all rows or none.
@@ -255,19 +373,34 @@ impl Ledger {
                     row.status
                 ],
             )
-            .map_err(err)?;
+            .map_err(|e| match &e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && row.status == "active" =>
+                {
+                    Error::bad_value(
+                        row.kind.as_str(),
+                        &row.name,
+                        format!("the ledger {} already lists an active certificate for it", self.path.display()),
+                        Some("choose another name; an identity has one active certificate, renewing it is a rotation"),
+                    )
+                }
+                _ => err(e),
+            })?;
         }
         tx.commit().map_err(err)
     }
 
-    /// Removes rows (only to undo a record whose plan could not be written).
-    pub fn forget(&self, serials: &[String]) -> Result<()> {
+    /// Removes rows: to undo a record whose plan could not be written, or the rows of an
+    /// issue that never reached the plan. Returns how many there were.
+    pub fn forget(&mut self, serials: &[String]) -> Result<usize> {
+        let err = |source| Error::Ledger { path: self.path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        let mut removed = 0;
         for serial in serials {
-            self.conn
-                .execute("DELETE FROM certificates WHERE serial = ?1", [serial])
-                .map_err(|source| Error::Ledger { path: self.path.clone(), source })?;
+            removed += tx.execute("DELETE FROM certificates WHERE serial = ?1", [serial]).map_err(err)?;
         }
-        Ok(())
+        tx.commit().map_err(err)?;
+        Ok(removed)
     }
 
     /// Every certificate, oldest first.
@@ -389,5 +522,90 @@ mod tests {
         for r in RevocationReason::ALL {
             assert_eq!(RevocationReason::from_name(r.name()), Some(r));
         }
+    }
+}
+
+#[cfg(test)]
+mod one_active_tests {
+    use super::*;
+
+    fn certificate(cn: &str) -> Vec<u8> {
+        let key = crate::pki::KeyType::P256.generate().expect("key");
+        crate::pki::new_root(cn, "test", &key, time::OffsetDateTime::now_utc()).expect("certificate").cert_der
+    }
+
+    fn record(kind: CertKind, name: &str, status: &'static str) -> Record {
+        Record { kind, name: name.into(), cert_der: certificate(name), status }
+    }
+
+    fn serial(der: &[u8]) -> String {
+        crate::cert::serial_to_string(crate::cert::parse("", der).expect("parse").raw_serial())
+    }
+
+    #[test]
+    fn an_identity_has_one_active_certificate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LEDGER_FILE);
+        let mut ledger = Ledger::create_staged(&path).expect("create");
+        assert!(ledger.enforces_one_active());
+        ledger.record(&[record(CertKind::Server, "a", "active")]).expect("first");
+        let err = ledger.record(&[record(CertKind::Server, "a", "active")]).expect_err("second active");
+        assert!(
+            err.to_string().contains("server \"a\"") && err.to_string().contains("already lists an active"),
+            "{err}"
+        );
+        // Other kinds, other names and standby certificates are not limited.
+        ledger
+            .record(&[
+                record(CertKind::ServerStandby, "a", "standby"),
+                record(CertKind::Client, "a", "active"),
+                record(CertKind::Server, "b", "active"),
+            ])
+            .expect("others");
+        // A refused batch leaves nothing of itself.
+        let err = ledger
+            .record(&[record(CertKind::Server, "c", "active"), record(CertKind::Server, "b", "active")])
+            .expect_err("one of them breaks the rule");
+        assert!(err.to_string().contains("\"b\""), "{err}");
+        assert!(ledger.entries().expect("entries").iter().all(|e| e.name != "c"));
+        drop(ledger);
+        assert!(Ledger::open(&path).expect("reopen").enforces_one_active());
+    }
+
+    #[test]
+    fn a_missing_ledger_is_refused_not_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LEDGER_FILE);
+        let err = Ledger::open(&path).err().expect("missing");
+        assert!(err.to_string().contains("ledger is missing"), "{err}");
+        assert_eq!(err.remedy(), Some(&Remedy::RestoreLedger));
+        assert!(!path.exists(), "nothing is created");
+    }
+
+    #[test]
+    fn a_ledger_made_without_the_rule_takes_it_and_its_extra_active_rows_are_revoked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LEDGER_FILE);
+        let mut ledger = Ledger::create_staged(&path).expect("create");
+        // A ledger written before the rule existed, by two commands at once.
+        ledger.conn.execute_batch("DROP INDEX one_active_certificate").expect("drop");
+        let (kept, extra) = (record(CertKind::Server, "same", "active"), record(CertKind::Server, "same", "active"));
+        let (kept_serial, extra_serial) = (serial(&kept.cert_der), serial(&extra.cert_der));
+        ledger.record(&[kept, extra]).expect("no rule yet");
+        drop(ledger);
+
+        let mut ledger = Ledger::open(&path).expect("open");
+        assert!(!ledger.enforces_one_active(), "the rule cannot hold yet");
+        let err = ledger.settle_duplicates(&|_| false).expect_err("the plan names neither");
+        assert!(err.to_string().contains("2 active certificates for server \"same\""), "{err}");
+        let revoked = ledger.settle_duplicates(&|s| s == kept_serial).expect("settle");
+        assert_eq!(revoked, vec![extra_serial.clone()]);
+        assert!(ledger.enforces_one_active());
+        let entries = ledger.entries().expect("entries");
+        let status = |s: &str| entries.iter().find(|e| e.serial == s).map(|e| e.status.clone());
+        assert_eq!(status(&kept_serial).as_deref(), Some("active"));
+        assert_eq!(status(&extra_serial).as_deref(), Some("revoked"));
+        assert!(entries.iter().find(|e| e.serial == extra_serial).is_some_and(|e| e.revoked_at.is_some()));
+        ledger.record(&[record(CertKind::Server, "same", "active")]).expect_err("the rule holds now");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! This crate is the synchronous core: SPKI pins ([`pin`]), addresses ([`address`]), reading
 //! certificates and keys ([`input`], [`cert`]), issuing them ([`pki`]), the site on disk
-//! ([`plan`], [`site`], [`ledger`]) and the one model of what its apps trust ([`trust`]).
+//! ([`plan`], [`site`], [`ledger`]; one command at a time: [`lock`], [`recovery`]) and the one
+//! model of what its apps trust ([`trust`]).
 //! It knows no command line: errors carry a [`Remedy`] as data. TLS lives in `pinset-tls`.
 
 pub mod address;
@@ -13,9 +14,11 @@ pub mod export;
 pub mod input;
 pub mod ledger;
 pub mod lint;
+pub mod lock;
 pub mod pin;
 pub mod pki;
 pub mod plan;
+pub mod recovery;
 pub mod revocation;
 pub mod site;
 pub mod trust;

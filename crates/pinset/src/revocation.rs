@@ -50,8 +50,9 @@ impl Site {
     /// Revokes a certificate issued by the site's CA, named by its serial number (hex, any
     /// case, colons allowed) or by the name of a client identity, then writes the
     /// revocation list again. A root cannot be revoked: replacing one is a rotation.
-    pub fn revoke(&self, which: &str, reason: RevocationReason) -> Result<Revocation> {
+    pub fn revoke(&mut self, which: &str, reason: RevocationReason) -> Result<Revocation> {
         self.require_ca()?;
+        self.hold()?;
         let ledger = self.ledger()?;
         let serial = match self.plan.client(which).and_then(|c| c.active.serial.clone()) {
             Some(serial) => serial,
@@ -81,8 +82,9 @@ impl Site {
 
     /// Writes the revocation list from the ledger's revoked rows, signed by the active CA,
     /// and returns its path.
-    pub fn write_crl(&self) -> Result<PathBuf> {
+    pub fn write_crl(&mut self) -> Result<PathBuf> {
         self.require_ca()?;
+        self.hold()?;
         Ok(self.write_crl_from(&self.ledger()?)?.0)
     }
 
@@ -208,7 +210,7 @@ mod tests {
     #[test]
     fn roots_and_unknown_certificates_are_refused_by_name() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let site = site(&dir.path().join("shop"));
+        let mut site = site(&dir.path().join("shop"));
         let err = site.revoke("nobody", RevocationReason::Unspecified).expect_err("unknown");
         assert!(err.to_string().contains("nobody"), "{err}");
         let root = site.plan.authority.active.as_ref().and_then(|s| s.serial.clone()).expect("root serial");

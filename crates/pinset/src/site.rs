@@ -6,9 +6,19 @@
 //! into place and the plan after it, each move flushed before the next; the plan is the
 //! commit point of every operation, so an interrupted command leaves either the old site
 //! or the new one.
+//!
+//! One at a time: a command that changes a site holds the site's lock ([`crate::lock`])
+//! from before it reads the plan until it has committed ([`Site::open_for_change`],
+//! [`Site::init_with`]); `issue_*` on a site opened with [`Site::open`] take it first and
+//! read the plan again. Holding it, the command first removes what interrupted commands
+//! left ([`crate::recovery`]). An issue marks the identity's new folder
+//! ([`recovery::ISSUING_MARKER`]) until the plan names it, so recovery can tell an
+//! uncommitted issue from a folder pinset did not make.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -17,10 +27,12 @@ use crate::address::Host;
 use crate::atomic::{self, Durability, PUBLIC_MODE, SECRET_MODE};
 use crate::error::{Error, Remedy, Result};
 use crate::ledger::{CertKind, LEDGER_FILE, Ledger, Record};
+use crate::lock::{DEFAULT_WAIT, SiteLock};
 use crate::pki::{self, APPLE_MAX_SERVER_DAYS, Issued, KeyType, LeafKind, LeafSpec, P12Profile, Standby};
 use crate::plan::{
     self, Authority, AuthorityMode, Client, KeySlot, PLAN_FILE, PLAN_VERSION, PinTarget, Server, SitePlan,
 };
+use crate::recovery::{self, ISSUING_MARKER, Leftover};
 
 /// Most addresses one server certificate names. A server identity answers on a few
 /// addresses; every one is sent in every handshake and checked by every client, so a list
@@ -154,19 +166,79 @@ pub struct IssuedFiles {
     pub standby_key: Option<String>,
 }
 
+/// How a command that changes a site gets it to itself: how long it waits for another
+/// one changing it, and whom it tells.
+pub struct Exclusive<'a> {
+    /// The longest wait while another process holds the site's lock; zero fails at once.
+    pub wait: Duration,
+    /// Told once, before waiting, when another process holds the lock.
+    pub on_busy: &'a dyn Fn(),
+    /// Told of each leftover of an interrupted command as it is removed.
+    pub on_leftover: &'a dyn Fn(&Leftover),
+}
+
+impl Default for Exclusive<'_> {
+    /// Waits [`DEFAULT_WAIT`], tells no one.
+    fn default() -> Self {
+        Exclusive { wait: DEFAULT_WAIT, on_busy: &|| {}, on_leftover: &|_| {} }
+    }
+}
+
 /// An open site.
 #[derive(Clone, Debug)]
 pub struct Site {
     dir: PathBuf,
     /// The plan as read from `pinset.toml`.
     pub plan: SitePlan,
+    /// The site's lock, held while this site is open for change (shared by clones).
+    lock: Option<Arc<SiteLock>>,
+    /// What interrupted commands had left, removed when the lock was taken.
+    recovered: Vec<Leftover>,
 }
 
 impl Site {
-    /// Opens the site in `dir`.
+    /// Opens the site in `dir` for reading.
     pub fn open(dir: &Path) -> Result<Site> {
         let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
-        Ok(Site { dir: dir.to_path_buf(), plan })
+        Ok(Site { dir: dir.to_path_buf(), plan, lock: None, recovered: Vec::new() })
+    }
+
+    /// Opens the site in `dir` to change it: takes the site's lock (waiting as `how` says),
+    /// reads the plan under it, checks the ledger (which must exist) and removes what
+    /// interrupted commands left (see [`crate::recovery`]). The lock is held until the
+    /// site and every clone of it are dropped.
+    pub fn open_for_change(dir: &Path, how: &Exclusive<'_>) -> Result<Site> {
+        // A folder that is no site says so before anything waits for it.
+        SitePlan::load(&dir.join(PLAN_FILE))?;
+        let lock = SiteLock::acquire(dir, how.wait, how.on_busy)?;
+        let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
+        let mut ledger = Ledger::open(&dir.join("pki").join(LEDGER_FILE))?;
+        let mut recovered = recovery::site_leftovers(dir, &plan, &mut ledger, how.on_leftover)?;
+        if !ledger.enforces_one_active() {
+            let named = recovery::plan_serials(&plan);
+            for serial in ledger.settle_duplicates(&|s| named.contains(s))? {
+                let leftover = Leftover {
+                    path: dir.join("pki").join(LEDGER_FILE),
+                    kind: recovery::LeftoverKind::DuplicateActive { serial },
+                };
+                (how.on_leftover)(&leftover);
+                recovered.push(leftover);
+            }
+        }
+        Ok(Site { dir: dir.to_path_buf(), plan, lock: Some(Arc::new(lock)), recovered })
+    }
+
+    /// What interrupted commands had left, removed when this site was opened for change.
+    pub fn recovered(&self) -> &[Leftover] {
+        &self.recovered
+    }
+
+    /// Takes the site's lock if this site does not hold it yet, reading the plan again.
+    pub(crate) fn hold(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            *self = Site::open_for_change(&self.dir, &Exclusive::default())?;
+        }
+        Ok(())
     }
 
     /// The site folder.
@@ -180,23 +252,19 @@ impl Site {
     }
 
     /// Creates a new site in `dir` (created if missing). Refuses to touch an existing site.
+    /// Waits for another command creating or changing a site there as [`Exclusive`]'s
+    /// default says; [`Site::init_with`] chooses.
     pub fn init(dir: &Path, opts: InitOptions) -> Result<Site> {
+        Site::init_with(dir, opts, &Exclusive::default())
+    }
+
+    /// Creates a new site in `dir` (created if missing), holding the folder's lock from
+    /// before it looks for an existing site until its plan is in place, and removing what
+    /// interrupted `init`s left there first (also when it then refuses an existing site). Refuses to touch an existing site; when it
+    /// fails, removes only what it created itself. The site returned does not hold the lock.
+    pub fn init_with(dir: &Path, opts: InitOptions, how: &Exclusive<'_>) -> Result<Site> {
         opts.server.check()?;
         let plan_path = dir.join(PLAN_FILE);
-        if plan_path.exists() {
-            return Err(Error::Plan {
-                path: plan_path,
-                problem: "a site already exists here; pinset never overwrites one".into(),
-                hint: Some("choose another folder, or remove this site first if you really mean to replace it".into()),
-            });
-        }
-        if dir.join("pki").exists() {
-            return Err(Error::Plan {
-                path: plan_path,
-                problem: format!("{} exists but pinset.toml does not", dir.join("pki").display()),
-                hint: Some("it may hold keys of an earlier site: move it away before creating a new site here".into()),
-            });
-        }
         let name = match &opts.name {
             Some(n) => n.clone(),
             None => default_site_name(dir),
@@ -211,17 +279,43 @@ impl Site {
                 .with_remedy(Remedy::PinServerKeys));
         }
 
-        let created_dir = !dir.exists();
-        // The folders that hold the entries `create_dir_all` adds, flushed with the staging
-        // folder so that a new site folder survives a crash too.
-        let mut new_entries: Vec<PathBuf> = dir
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-            .map(|a| a.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf())
-            .collect();
-        atomic::create_dir_all(dir)?;
-        let staging = dir.join(format!(".pinset-init-{}", std::process::id()));
+        // The folders this init creates, outermost first: removed again if it fails.
+        let mut created: Vec<PathBuf> = Vec::new();
+        let mut attempts = 0;
+        let lock = loop {
+            created.extend(create_missing_dirs(dir)?);
+            match SiteLock::acquire(dir, how.wait, how.on_busy) {
+                Ok(lock) => break lock,
+                // Removed while this init waited (another init that created it failed):
+                // create it again.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound && attempts < 10 => {
+                    attempts += 1;
+                }
+                Err(e) => {
+                    if !matches!(e, Error::Busy { .. }) {
+                        remove_created(&created);
+                    }
+                    return Err(e);
+                }
+            }
+        };
+        let staging = dir.join(format!("{}{}", recovery::INIT_STAGING_PREFIX, std::process::id()));
+        let mut moved_pki = false;
+        let mut recovered = Vec::new();
         let result = (|| {
+            recovered = recovery::init_leftovers(dir, how.on_leftover)?;
+            if plan_path.exists() {
+                return Err(site_exists(&plan_path));
+            }
+            if dir.join("pki").exists() {
+                return Err(Error::Plan {
+                    path: plan_path.clone(),
+                    problem: format!("{} exists but pinset.toml does not", dir.join("pki").display()),
+                    hint: Some(
+                        "it may hold keys of an earlier site: move it away before creating a new site here".into(),
+                    ),
+                });
+            }
             atomic::create_dir_all(&staging.join("pki"))?;
             let mut plan = SitePlan {
                 version: PLAN_VERSION,
@@ -249,33 +343,42 @@ impl Site {
                     now,
                 )?);
             }
-            let mut staged = Site { dir: staging.clone(), plan };
+            let mut staged = Site { dir: staging.clone(), plan, lock: None, recovered: Vec::new() };
             let server = staged.make_server(&mut records, &opts.server, now, Durability::Staged)?;
             staged.plan.servers.push(server);
             Ledger::create_staged(&staging.join("pki").join(LEDGER_FILE))?.record(&records)?;
             let staged_plan = staging.join(PLAN_FILE);
             atomic::write_staged(&staged_plan, staged.plan.to_toml()?.as_bytes(), PUBLIC_MODE)?;
             // Three flushes in a row, the fewest this order allows: everything staged at
-            // once, then `pki/` in place, then the plan (the commit point) in place.
+            // once (with the folders holding the folders this init created), then `pki/`
+            // in place, then the plan (the commit point) in place.
             let mut paths = atomic::tree_paths(&staging)?;
-            paths.append(&mut new_entries);
+            paths.extend(
+                created
+                    .iter()
+                    .map(|d| d.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()),
+            );
             atomic::sync_all(&paths)?;
             for (from, to) in [(staging.join("pki"), dir.join("pki")), (staged_plan, plan_path.clone())] {
                 std::fs::rename(&from, &to).map_err(|e| Error::io("cannot move into place", &to, e))?;
+                moved_pki = true;
                 atomic::sync_dir(dir).map_err(|e| Error::io("cannot sync", dir, e))?;
             }
             Ok(staged.plan)
         })();
         let _ = std::fs::remove_dir_all(&staging);
         match result {
-            Ok(plan) => Ok(Site { dir: dir.to_path_buf(), plan }),
+            // Committed: the lock is let go, so a caller keeping the site does not hold up
+            // other commands (changing it through this value takes the lock again).
+            Ok(plan) => Ok(Site { dir: dir.to_path_buf(), plan, lock: None, recovered }),
             Err(e) => {
                 if !plan_path.exists() {
-                    let _ = std::fs::remove_dir_all(dir.join("pki"));
-                    if created_dir {
-                        let _ = std::fs::remove_dir(dir);
+                    if moved_pki {
+                        let _ = std::fs::remove_dir_all(dir.join("pki"));
                     }
+                    remove_created(&created);
                 }
+                drop(lock);
                 Err(e)
             }
         }
@@ -284,8 +387,10 @@ impl Site {
     /// Issues a new server identity and adds it to the plan.
     pub fn issue_server(&mut self, req: &ServerRequest) -> Result<&Server> {
         req.check()?;
+        self.hold()?;
         self.refuse_existing("server", &req.name, self.plan.server(&req.name).is_some(), "servers")?;
         let folder = self.path(&format!("pki/servers/{}", req.name));
+        begin_identity(&folder)?;
         let mut records = Vec::new();
         let server = match self.make_server(&mut records, req, OffsetDateTime::now_utc(), Durability::Now) {
             Ok(s) => s,
@@ -321,8 +426,10 @@ impl Site {
                 Some("give a real password"),
             ));
         }
+        self.hold()?;
         self.refuse_existing("client", &req.name, self.plan.client(&req.name).is_some(), "clients")?;
         let folder = self.path(&format!("pki/clients/{}", req.name));
+        begin_identity(&folder)?;
         let made = (|| {
             let (issuer, ca_der) = self.ca_issuer()?;
             let key = req.key_type.generate()?;
@@ -401,14 +508,17 @@ impl Site {
                 what,
                 name,
                 format!("{} exists but is not in the plan", dir.display()),
-                Some("it may hold keys of an interrupted issue: move it away, then issue again"),
+                Some(
+                    "pinset did not leave it (what an interrupted issue leaves is removed by the next command): \
+                     move it away, then issue again",
+                ),
             ));
         }
         Ok(())
     }
 
-    /// Writes `plan` as the new plan; on failure removes `folder` and the ledger rows the
-    /// operation added, so nothing half-issued remains.
+    /// Writes `plan` as the new plan, then unmarks `folder`; on failure removes `folder`
+    /// and the ledger rows the operation added, so nothing half-issued remains.
     fn commit(&mut self, plan: SitePlan, records: &[Record], folder: &Path) -> Result<()> {
         let undo = |e: Error| {
             let _ = std::fs::remove_dir_all(folder);
@@ -419,12 +529,17 @@ impl Site {
         if let Err(e) = plan.save(&self.path(PLAN_FILE)) {
             let serials: Vec<String> = records
                 .iter()
-                .filter_map(|r| crate::cert::parse("", &r.cert_der).ok().map(|c| crate::pin::hex(c.raw_serial())))
+                .filter_map(|r| {
+                    crate::cert::parse("", &r.cert_der).ok().map(|c| crate::cert::serial_to_string(c.raw_serial()))
+                })
                 .collect();
             let _ = ledger.forget(&serials);
             return Err(undo(e));
         }
         self.plan = plan;
+        // Committed: the folder is the site's now. A marker left by a crash here is
+        // removed by the next command.
+        let _ = std::fs::remove_file(folder.join(ISSUING_MARKER));
         Ok(())
     }
 
@@ -533,6 +648,57 @@ impl Site {
             standby,
         })
     }
+}
+
+fn site_exists(plan_path: &Path) -> Error {
+    Error::Plan {
+        path: plan_path.to_path_buf(),
+        problem: "a site already exists here; pinset never overwrites one".into(),
+        hint: Some("choose another folder, or remove this site first if you really mean to replace it".into()),
+    }
+}
+
+/// Creates `dir` and its missing parents, returning the folders it created, outermost
+/// first. A folder another process creates at the same moment is not counted.
+fn create_missing_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let missing: Vec<&Path> =
+        dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).collect::<Vec<_>>();
+    let mut created = Vec::new();
+    for folder in missing.into_iter().rev() {
+        match std::fs::create_dir(folder) {
+            Ok(()) => created.push(folder.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && folder.is_dir() => {}
+            Err(e) => {
+                remove_created(&created);
+                return Err(Error::io("cannot create folder", dir, e));
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// Removes the folders `init` created, innermost first, each only if empty: a folder
+/// something else was put in is not this init's to remove.
+fn remove_created(created: &[PathBuf]) {
+    for folder in created.iter().rev() {
+        let _ = std::fs::remove_dir(folder);
+    }
+}
+
+/// Creates an identity's folder, which must not exist, and marks it as not yet part of
+/// the site (the marker is removed at commit).
+fn begin_identity(folder: &Path) -> Result<()> {
+    if let Some(parent) = folder.parent() {
+        atomic::create_dir_all(parent)?;
+    }
+    std::fs::create_dir(folder).map_err(|e| Error::io("cannot create folder", folder, e))?;
+    let marker = folder.join(ISSUING_MARKER);
+    // Not flushed on its own: its folder is flushed by the first file written after it.
+    if let Err(e) = std::fs::write(&marker, format!("issuing, process {}\n", std::process::id())) {
+        let _ = std::fs::remove_dir_all(folder);
+        return Err(Error::io("cannot write", &marker, e));
+    }
+    Ok(())
 }
 
 fn default_site_name(dir: &Path) -> String {

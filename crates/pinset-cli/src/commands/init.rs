@@ -4,7 +4,7 @@ use pinset::plan::{AuthorityMode, PinTarget};
 use pinset::site::{InitOptions, Site};
 
 use crate::cli::{InitArgs, PinTargetArg};
-use crate::issuing::{SiteReport, server_request, warn_about_platform_rules};
+use crate::issuing::{self, SiteReport, server_request, warn_about_platform_rules};
 use crate::output::{self, ExitStatus};
 
 /// Creates the site and prints what was made and the pins apps should carry.
@@ -23,7 +23,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
         }),
         server,
     };
-    let site = Site::init(&dir, opts)?;
+    let site = issuing::exclusive(&dir, &args.wait, |how| Site::init_with(&dir, opts, how))?;
     warn_about_platform_rules(&site, &args.server_name);
     let trust = site.trust()?;
     let report = SiteReport::of(&site, &trust);

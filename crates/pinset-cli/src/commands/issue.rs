@@ -4,12 +4,13 @@ use pinset::pki::{KeyType, P12Profile};
 use pinset::site::{ClientRequest, Site};
 
 use crate::cli::{IssueClientArgs, IssueServerArgs, P12ProfileArg};
-use crate::issuing::{SiteReport, server_request, warn_about_platform_rules};
+use crate::issuing::{self, SiteReport, server_request, warn_about_platform_rules};
 use crate::output::{self, ExitStatus};
 
 /// Issues a server certificate into the site.
 pub fn server(args: IssueServerArgs) -> anyhow::Result<ExitStatus> {
-    let mut site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    let mut site = issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?;
     let req = server_request(&args.name, &args.server)?;
     site.issue_server(&req)?;
     warn_about_platform_rules(&site, &args.name);
@@ -24,7 +25,9 @@ pub fn server(args: IssueServerArgs) -> anyhow::Result<ExitStatus> {
 
 /// Issues a client certificate for mutual TLS.
 pub fn client(args: IssueClientArgs) -> anyhow::Result<ExitStatus> {
-    let mut site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    // Read first, so a folder that is no site fails before the password is asked for.
+    Site::open(&dir)?;
     let password =
         output::password(args.password_file.as_deref(), &format!("the PKCS#12 file of client {:?}", args.name), true)?;
     let req = ClientRequest {
@@ -37,6 +40,8 @@ pub fn client(args: IssueClientArgs) -> anyhow::Result<ExitStatus> {
         },
         password,
     };
+    // The site is held from here, not while someone types a password.
+    let mut site = issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?;
     let files = site.issue_client(&req)?;
     let pin = site.plan.client(&args.name).map(|c| c.active.pin);
     if args.json {

@@ -4,11 +4,13 @@ use pinset::Site;
 use pinset::ledger::RevocationReason;
 
 use crate::cli::{ReasonArg, RevokeArgs};
+use crate::issuing;
 use crate::output::{self, ExitStatus, untrusted};
 
 /// Records the revocation and writes `pki/crl.pem`.
 pub fn run(args: RevokeArgs) -> anyhow::Result<ExitStatus> {
-    let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    let mut site = issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?;
     let reason = match args.reason {
         ReasonArg::Unspecified => RevocationReason::Unspecified,
         ReasonArg::KeyCompromise => RevocationReason::KeyCompromise,

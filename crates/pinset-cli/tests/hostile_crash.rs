@@ -1,0 +1,282 @@
+//! `kill -9` at random moments of `init` and `issue server`: after each, the next command
+//! works (it removes what the killed one left, and says so), the site is valid (its server
+//! verifies, every export is made), nothing an interrupted command leaves remains, and no
+//! private key lies anywhere outside the site's `pki/`.
+//!
+//! The moments are spread over a whole run: a run is timed first (the median of five),
+//! then the 50 kills fall one in each fiftieth of that time, at a random point of it. Each
+//! killed command runs on a slow disk (`pinset_testkit::SlowFsync`, 20 ms per fsync, when
+//! gcc is there) so that its later steps, which a fast disk makes instantaneous, are hit
+//! too. Where each kill landed is read from the disk afterwards and printed
+//! (`cargo test -p pinset-cli --test hostile_crash -- --nocapture`); the seed is printed
+//! too, and `PINSET_KILL_SEED` replays one. No test asserts on where kills land.
+
+mod common;
+
+#[path = "common/site_state.rs"]
+mod site_state;
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_contains, assert_exit, init_site, s, stderr, tempdir};
+use pinset::ledger::{LEDGER_FILE, Ledger};
+use pinset_testkit::SlowFsync;
+use site_state::{
+    RUN_BOUND, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd, plan_servers, run_pinset,
+};
+
+/// Kills per command.
+const KILLS: u32 = 50;
+/// Each fsync of a killed command is this slow (when gcc can build the slow disk).
+const FSYNC_DELAY: Duration = Duration::from_millis(20);
+
+/// A small random generator (xorshift64*): reproducible from its printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(what: &str) -> Rng {
+        let seed = std::env::var("PINSET_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+        }) | 1;
+        println!("{what}: PINSET_KILL_SEED={seed}");
+        Rng(seed)
+    }
+
+    /// A number in [0, 1).
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The killed commands' slow disk, with its fsync log.
+struct Disk {
+    shim: Option<SlowFsync>,
+    log: PathBuf,
+}
+
+impl Disk {
+    fn new(dir: &Path) -> Disk {
+        let shim = SlowFsync::build().map_err(|why| println!("killing on the real disk only: {why}")).ok();
+        Disk { shim, log: dir.join("fsyncs") }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = pinset_cmd(args);
+        if let Some(shim) = &self.shim {
+            shim.apply(&mut cmd, FSYNC_DELAY, &self.log);
+        }
+        cmd
+    }
+
+    /// How long a whole run takes: the median of five (`args_for(k)` for run `k`), so that
+    /// one run slowed by the machine does not push the kills past most runs' end.
+    fn run_time(&self, args_for: impl Fn(u32) -> Vec<String>) -> Duration {
+        let mut times: Vec<Duration> = (0..5)
+            .map(|k| {
+                let args = args_for(k);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let start = Instant::now();
+                let out = pinset_testkit::process::run_bounded(self.command(&args), RUN_BOUND, "a timed run");
+                assert_exit(&out, 0, &format!("pinset {args:?}, timed"));
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[2]
+    }
+
+    /// Runs `args` and kills it (SIGKILL) after `delay`, unless it ended before.
+    fn kill_after(&self, args: &[&str], delay: Duration) -> ExitStatus {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run pinset");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().expect("reap pinset")
+    }
+}
+
+/// The moment of kill `i` of `KILLS`: a random point of the `i`-th slice of `run`.
+fn moment(i: u32, run: Duration, rng: &mut Rng) -> Duration {
+    run.mul_f64((f64::from(i) + rng.unit()) / f64::from(KILLS))
+}
+
+fn finished(status: ExitStatus) -> Option<&'static str> {
+    match (status.code(), status.signal()) {
+        (Some(0), _) => Some("finished before the kill"),
+        (Some(code), _) => panic!("a command that was not killed failed with exit {code}"),
+        (None, Some(9)) => None,
+        (None, other) => panic!("ended by signal {other:?}, not the kill"),
+    }
+}
+
+fn print_phases(what: &str, run: Duration, phases: &BTreeMap<&'static str, u32>) {
+    println!("{what}: {KILLS} kills over a run of {} ms:", run.as_millis());
+    for (phase, n) in phases {
+        println!("  {n:>3}  {phase}");
+    }
+}
+
+/// Where in `init` the kill landed, read from what is on disk.
+fn init_phase(status: ExitStatus, site: &Path) -> &'static str {
+    if let Some(phase) = finished(status) {
+        return phase;
+    }
+    let staging: Vec<PathBuf> = std::fs::read_dir(site)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".pinset-init-"))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    if site.join("pinset.toml").exists() {
+        "6 committed (plan in place), not yet ended"
+    } else if site.join("pki").exists() {
+        "5 between the two moves (pki/ in place, plan staged)"
+    } else if staging.iter().any(|st| st.join("pinset.toml").exists()) {
+        "4 everything staged, flushing"
+    } else if !staging.is_empty() {
+        "3 writing the staging folder"
+    } else if site.exists() {
+        "2 site folder made, nothing staged"
+    } else {
+        "1 starting: nothing on disk"
+    }
+}
+
+#[test]
+fn init_killed_at_50_moments_leaves_the_next_init_working_and_no_stray_key() {
+    let t = tempdir();
+    let disk = Disk::new(t.path());
+    let run = disk.run_time(|k| {
+        ["init", s(&t.path().join(format!("timed-{k}"))), "--ip", "127.0.0.1"].map(String::from).to_vec()
+    });
+    let mut rng = Rng::seeded("init");
+    let mut phases = BTreeMap::new();
+    for i in 0..KILLS {
+        let root = t.path().join(format!("kill-{i}"));
+        std::fs::create_dir(&root).expect("mkdir");
+        let site = root.join("site");
+        let status = disk.kill_after(&["init", s(&site), "--ip", "127.0.0.1"], moment(i, run, &mut rng));
+        let phase = init_phase(status, &site);
+        *phases.entry(phase).or_insert(0) += 1;
+        let had_plan = site.join("pinset.toml").exists();
+        let had_staging = !leftovers(&site).is_empty();
+        let pki_without_plan = !had_plan && site.join("pki").exists();
+
+        let next = run_pinset(&["init", s(&site), "--ip", "127.0.0.1"]);
+        let what = format!("the init after kill {i} ({phase})");
+        if had_plan {
+            assert_exit(&next, 2, &what);
+            assert_contains(&stderr(&next), &["a site already exists here"], &what);
+        } else {
+            assert_exit(&next, 0, &what);
+        }
+        if had_staging {
+            assert_contains(&stderr(&next), &["note: removed", ".pinset-init-", "interrupted"], &what);
+        }
+        if pki_without_plan {
+            assert_contains(&stderr(&next), &["moved into place by a site creation"], &what);
+        }
+        assert_site_works(&site, "server", "127.0.0.1", &root.join("out"));
+        assert_eq!(leftovers(&site), Vec::<String>::new(), "{what}");
+        assert_eq!(keys_outside_pki(&root, &site), Vec::<PathBuf>::new(), "{what}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    print_phases("init", run, &phases);
+    if disk.shim.is_some() {
+        assert!(pinset_testkit::slow_disk::flushes(&disk.log) > 0, "the slow disk was in effect");
+    }
+}
+
+/// Where in `issue server NAME` the kill landed, read from what is on disk.
+fn issue_phase(status: ExitStatus, site: &Path, name: &str) -> &'static str {
+    if let Some(phase) = finished(status) {
+        return phase;
+    }
+    let in_plan = plan_servers(site).iter().any(|s| s == name);
+    let in_ledger = Ledger::open(&site.join("pki").join(LEDGER_FILE))
+        .and_then(|l| l.entries())
+        .expect("the ledger")
+        .iter()
+        .any(|e| e.name == name);
+    if in_plan {
+        "4 committed (plan written), not yet ended"
+    } else if in_ledger {
+        "3 between the ledger and the plan"
+    } else if site.join("pki/servers").join(name).exists() {
+        "2 writing the identity's files"
+    } else {
+        "1 starting: nothing written for it"
+    }
+}
+
+#[test]
+fn issue_killed_at_50_moments_leaves_the_next_issue_working_and_no_stray_key() {
+    let t = tempdir();
+    let disk = Disk::new(t.path());
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let run = disk.run_time(|k| {
+        ["issue", "server", &format!("timed-{k}"), "--ip", "127.0.2.1", "--site", s(&site)].map(String::from).to_vec()
+    });
+    let mut rng = Rng::seeded("issue");
+    let mut phases = BTreeMap::new();
+    for i in 0..KILLS {
+        let name = format!("s{i}");
+        let ip = format!("127.0.1.{}", i + 1);
+        let args = ["issue", "server", name.as_str(), "--ip", ip.as_str(), "--site", s(&site)];
+        let status = disk.kill_after(&args, moment(i, run, &mut rng));
+        let phase = issue_phase(status, &site, &name);
+        *phases.entry(phase).or_insert(0) += 1;
+        let had_plan = plan_servers(&site).contains(&name);
+        let folder = site.join("pki/servers").join(&name);
+        let uncommitted = !had_plan && folder.exists();
+        // Temporary files outside the uncommitted folder (those go with it).
+        let temporary =
+            leftovers(&site).iter().any(|l| l.contains(".tmp-") && !(uncommitted && Path::new(l).starts_with(&folder)));
+
+        let next = run_pinset(&args);
+        let what = format!("the issue after kill {i} ({phase})");
+        if had_plan {
+            assert_exit(&next, 2, &what);
+            assert_contains(&stderr(&next), &["already exists in this site"], &what);
+        } else {
+            assert_exit(&next, 0, &what);
+        }
+        if uncommitted {
+            assert_contains(&stderr(&next), &["note: removed", &format!("servers/{name}"), "interrupted"], &what);
+        }
+        if temporary {
+            assert_contains(&stderr(&next), &["left by a write that was interrupted"], &what);
+        }
+        assert_site_works(&site, &name, &ip, &t.path().join("out"));
+        assert_eq!(leftovers(&site), Vec::<String>::new(), "{what}");
+        assert_eq!(keys_outside_pki(t.path(), &site), Vec::<PathBuf>::new(), "{what}");
+        let rows: Vec<_> = ledger_rows(&site).into_iter().filter(|r| r.name == name).collect();
+        assert_eq!(rows.len(), 1, "{what}: one ledger row for {name}: {rows:?}");
+        let plan = pinset::Site::open(&site).expect("plan");
+        assert_eq!(plan.plan.server(&name).and_then(|s| s.active.serial.clone()), Some(rows[0].serial.clone()));
+    }
+    print_phases("issue", run, &phases);
+    // No ledger row of a server the plan does not name: every uncommitted issue's rows went.
+    let servers = plan_servers(&site);
+    for row in ledger_rows(&site).iter().filter(|r| r.kind == "server") {
+        assert!(servers.contains(&row.name), "a ledger row of an issue that never committed: {row:?}");
+    }
+    if disk.shim.is_some() {
+        assert!(pinset_testkit::slow_disk::flushes(&disk.log) > 0, "the slow disk was in effect");
+    }
+}
