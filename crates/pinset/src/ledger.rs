@@ -838,6 +838,57 @@ mod tests {
             ("revoked", Some("2026-02-03T04:05:06Z"), Some("key-compromise"))
         );
         assert_eq!(reopened.revoked().expect("revoked").len(), 2);
+        assert!(reopened.enforces_one_active());
+        assert!(reopened.releases().expect("releases table").is_empty());
+    }
+
+    #[test]
+    fn a_version_2_ledger_is_migrated_to_3_keeping_rows_and_taking_releases_and_new_statuses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LEDGER_FILE);
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(V1).expect("v1 schema");
+            conn.execute_batch(
+                "ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
+                 CREATE UNIQUE INDEX one_active_certificate ON certificates (kind, name) WHERE status = 'active';
+                 PRAGMA user_version = 2;",
+            )
+            .expect("v2 schema");
+            conn.execute(
+                "INSERT INTO certificates (serial, kind, name, subject, sans, not_before, not_after, spki_pin, status,
+                 revoked_at, revocation_reason) VALUES
+                 ('aa01', 'client', 'till-1', 'CN=till-1', '[]', 'x', 'y', 'p', 'revoked', '2026-01-01T00:00:00Z',
+                  'key-compromise'),
+                 ('bb02', 'server', 'server', 'CN=s', '[\"IP:127.0.0.1\"]', 'x', 'y', 'p', 'active', NULL, NULL)",
+                [],
+            )
+            .expect("v2 rows");
+        }
+        let mut ledger = Ledger::open(&path).expect("migrate");
+        let version: i64 = ledger.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+        assert_eq!(version, 3);
+        assert!(ledger.enforces_one_active(), "the index is made again");
+        let old = ledger.get("aa01").expect("read").expect("row kept");
+        assert_eq!(old.revocation_reason.as_deref(), Some("key-compromise"));
+        assert_eq!(ledger.get("bb02").expect("read").expect("row").sans, vec!["IP:127.0.0.1".to_string()]);
+        // The statuses of schema 3 are accepted.
+        ledger.conn.execute("UPDATE certificates SET status = 'superseded' WHERE serial = 'bb02'", []).expect("new");
+        let pin: crate::Pin = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse().expect("pin");
+        let rp = ReleasePin { pin, role: crate::Role::Active, owner: "authority".into() };
+        ledger.record_release("1.0", &["android".into()], std::slice::from_ref(&rp)).expect("record");
+        let r = ledger.record_release("1.0", &["ios".into()], std::slice::from_ref(&rp)).expect("same pins");
+        assert_eq!(r.platforms, vec!["android".to_string(), "ios".to_string()]);
+        let other = ReleasePin { pin: crate::Pin::of_spki(b"other"), ..rp.clone() };
+        let err = ledger.record_release("1.0", &[], &[other]).expect_err("other pins");
+        assert_eq!(err.remedy(), Some(&Remedy::NewReleaseVersion));
+        assert!(ledger.retire_release("1.0", time::OffsetDateTime::now_utc()).expect("retire"));
+        assert!(!ledger.retire_release("1.0", time::OffsetDateTime::now_utc()).expect("again"));
+        let err = ledger.retire_release("9.9", time::OffsetDateTime::now_utc()).expect_err("unknown");
+        assert!(err.to_string().contains("releases are 1.0"), "{err}");
+        drop(ledger);
+        let reopened = Ledger::open(&path).expect("reopen v3");
+        assert!(!reopened.releases().expect("releases")[0].supported());
     }
 
     #[test]

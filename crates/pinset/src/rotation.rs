@@ -761,3 +761,193 @@ fn first_cert(site: &Site, rel: &str) -> Result<Vec<u8>> {
         .next()
         .ok_or_else(|| Error::bad_input(&label, "holds no certificate", Some("restore it from a backup of the site")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::StopAt;
+    use crate::site::{Exclusive, InitOptions, ServerRequest};
+    use crate::trust::Role;
+
+    fn site(dir: &std::path::Path, mode: AuthorityMode, pin: Option<PinTarget>) -> Site {
+        let server = ServerRequest::new("server", vec!["127.0.0.1".parse().expect("ip")], vec![]);
+        Site::init(dir, InitOptions { name: Some("shop".into()), mode, pin, server }).expect("init")
+    }
+
+    fn reopen(site: &Site) -> Site {
+        Site::open_for_change(site.dir(), &Exclusive::default()).expect("open for change")
+    }
+
+    /// The server's certificate names the active root as its issuer, its chain ends with
+    /// that root, and every anchor file matches the plan.
+    fn assert_consistent(site: &Site) {
+        let trust = site.trust().expect("plan and pki agree");
+        let s = &site.plan.servers[0];
+        let chain = std::fs::read(site.path(s.active.chain.as_deref().expect("chain"))).expect("read chain");
+        let certs = crate::input::read_certificates("chain", &chain).expect("certificates");
+        let leaf = crate::cert::parse("leaf", &certs[0]).expect("leaf");
+        assert_eq!(crate::cert::serial_to_string(leaf.raw_serial()), s.active.serial.clone().expect("serial"));
+        assert_eq!(crate::pin::Pin::of_spki(leaf.tbs_certificate.subject_pki.raw), s.active.pin);
+        if site.plan.authority.mode == AuthorityMode::Ca {
+            let active = trust.anchors.iter().find(|a| a.role == Role::Active).expect("active anchor");
+            assert_eq!(certs.last(), Some(&active.der), "the chain ends at the active root");
+            let root = crate::cert::parse("root", &active.der).expect("root");
+            assert_eq!(leaf.issuer().as_raw(), root.subject().as_raw());
+        }
+        let key = std::fs::read_to_string(site.path(&s.active.key)).expect("key");
+        let pair = rcgen::KeyPair::from_pem(&key).expect("key parses");
+        assert_eq!(Pin::of_spki(&pair.subject_public_key_info()), s.active.pin, "key.pem is the active key");
+        let ledger = site.ledger().expect("ledger");
+        assert!(ledger.changes().expect("changes").is_empty(), "no change left in progress");
+        assert!(!site.path(crate::change::CHANGE_FOLDER).exists());
+        let active_rows: Vec<_> =
+            ledger.entries().expect("entries").into_iter().filter(|e| e.kind == "server" && e.status == "active").collect();
+        assert_eq!(active_rows.len(), 1);
+        assert_eq!(Some(&active_rows[0].serial), s.active.serial.as_ref());
+    }
+
+    #[test]
+    fn renewal_keeps_the_key_and_is_idempotent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
+        let before = site.plan.servers[0].active.clone();
+        let later = OffsetDateTime::now_utc() + time::Duration::days(380);
+        let dry = site.renew(&RenewOptions { dry_run: true, now: later, ..RenewOptions::default() }).expect("dry");
+        assert!(dry.certificates[0].due && dry.certificates[0].new_serial.is_none());
+        assert_eq!(site.plan.servers[0].active, before, "a dry run changes nothing");
+        let r = site.renew(&RenewOptions { now: later, ..RenewOptions::default() }).expect("renew");
+        let after = site.plan.servers[0].active.clone();
+        assert_eq!(after.pin, before.pin, "same key");
+        assert_ne!(after.serial, before.serial);
+        assert_eq!(r.certificates[0].new_serial, after.serial);
+        assert_consistent(&site);
+        let ledger = site.ledger().expect("ledger");
+        assert_eq!(ledger.get(before.serial.as_deref().expect("s")).expect("get").expect("row").status, "superseded");
+        let again = site.renew(&RenewOptions { now: later, ..RenewOptions::default() }).expect("again");
+        assert!(again.certificates.iter().all(|c| !c.due), "renewed once only");
+        assert_eq!(site.plan.servers[0].active, after);
+    }
+
+    #[test]
+    fn a_ca_promotion_moves_the_standby_root_in_and_keeps_the_old_one_retiring() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
+        site.add_release("1.0", &["android".into()]).expect("release");
+        let (a, b) = (site.plan.authority.active.clone().expect("a"), site.plan.authority.standby.clone().expect("b"));
+        let server_pin = site.plan.servers[0].active.pin;
+        let p = site.promote(false, OffsetDateTime::now_utc()).expect("promote");
+        assert!(p.cut_off.is_empty() && p.releases.iter().all(|r| r.connects));
+        assert_eq!(site.plan.authority.active.as_ref().map(|s| s.pin), Some(b.pin));
+        assert_eq!(site.plan.authority.retiring.as_ref().map(|s| s.pin), Some(a.pin));
+        let c = site.plan.authority.standby.clone().expect("new standby");
+        assert!(c.pin != a.pin && c.pin != b.pin);
+        assert_eq!(site.plan.servers[0].active.pin, server_pin, "servers keep their keys");
+        assert_consistent(&site);
+        let trust = site.trust().expect("trust");
+        let roles: Vec<(Role, Pin)> = trust.app_pins().iter().map(|p| (p.role, p.pin)).collect();
+        assert_eq!(roles, vec![(Role::Active, b.pin), (Role::Standby, c.pin), (Role::Retiring, a.pin)]);
+        assert_eq!(trust.anchors.iter().map(|a| a.role).collect::<Vec<_>>(), [Role::Active, Role::Standby, Role::Retiring]);
+
+        // Again, before the old key is retired: refused.
+        let err = site.promote(false, OffsetDateTime::now_utc()).expect_err("retiring first");
+        assert_eq!(err.remedy(), Some(&Remedy::RetireFirst));
+        // Release 1.0 carries B (now active), so retiring A is safe.
+        let r = site.retire(false).expect("retire");
+        assert_eq!(r.retired.iter().map(|p| p.pin).collect::<Vec<_>>(), vec![a.pin]);
+        assert!(site.plan.authority.retiring.is_none() && !site.path("pki/authority/ca-retiring.pem").exists());
+        // 1.0 lacks C: a second promotion would cut it off.
+        let err = site.promote(false, OffsetDateTime::now_utc()).expect_err("1.0 lacks the standby");
+        assert_eq!(err.remedy(), Some(&Remedy::ShipStandbyFirst { releases: vec!["1.0".into()] }));
+        assert!(err.to_string().contains("release 1.0 carries") && err.to_string().contains(&c.pin.to_string()), "{err}");
+        site.add_release("2.0", &[]).expect("2.0");
+        site.retire_release("1.0", OffsetDateTime::now_utc()).expect("retire 1.0");
+        site.promote(false, OffsetDateTime::now_utc()).expect("safe now");
+        assert_eq!(site.plan.authority.active.as_ref().map(|s| s.pin), Some(c.pin));
+        assert_consistent(&site);
+    }
+
+    #[test]
+    fn a_forced_promotion_names_the_releases_it_cuts_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
+        site.add_release("1.0", &[]).expect("1.0");
+        site.promote(false, OffsetDateTime::now_utc()).expect("first");
+        site.retire(false).expect("retire");
+        let p = site.promote(true, OffsetDateTime::now_utc()).expect("forced");
+        assert_eq!(p.cut_off, vec!["1.0".to_string()]);
+        assert!(p.releases.iter().any(|r| r.version == "1.0" && !r.connects));
+    }
+
+    #[test]
+    fn leaf_promotion_of_a_self_signed_site() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::SelfSigned, None);
+        site.add_release("1.0", &[]).expect("1.0");
+        let s = site.plan.servers[0].clone();
+        let standby = s.standby.clone().expect("standby");
+        site.promote(false, OffsetDateTime::now_utc()).expect("promote");
+        let now = &site.plan.servers[0];
+        assert_eq!(now.active.pin, standby.pin);
+        assert_eq!(now.retiring.as_ref().map(|r| r.pin), Some(s.active.pin));
+        assert!(now.standby.as_ref().is_some_and(|n| n.pin != standby.pin && n.cert.is_some()));
+        assert_consistent(&site);
+        let trust = site.trust().expect("trust");
+        assert_eq!(trust.anchors.iter().filter(|a| a.role == Role::Retiring).count(), 1);
+        site.retire(false).expect("retire");
+        assert!(!site.path("pki/servers/server/retiring.key").exists());
+        assert_consistent(&site);
+    }
+
+    #[test]
+    fn leaf_promotion_behind_a_ca_issues_the_standby_key_a_certificate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, Some(PinTarget::Leaf));
+        let standby = site.plan.servers[0].standby.clone().expect("standby");
+        site.promote(false, OffsetDateTime::now_utc()).expect("promote");
+        assert_eq!(site.plan.servers[0].active.pin, standby.pin);
+        assert!(site.plan.servers[0].standby.as_ref().is_some_and(|s| s.cert.is_none()));
+        assert_consistent(&site);
+    }
+
+    /// A promotion stopped at each point (as a kill would stop it) is undone before its
+    /// commit and finished after it by the next command that opens the site for change.
+    #[test]
+    fn an_interrupted_promotion_is_undone_or_finished() {
+        for (stop, finished) in [
+            (StopAt::AfterPrepare, false),
+            (StopAt::AfterStaging, false),
+            (StopAt::AfterCommit, true),
+            (StopAt::AfterFirstMove, true),
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
+            let before = site.plan.clone();
+            let ledger_before = site.ledger().expect("ledger").entries().expect("entries");
+            site.hold().expect("lock");
+            let (change, _, _) = site.promote_authority(OffsetDateTime::now_utc()).expect("prepare");
+            let after = change.plan.clone();
+            site.apply_change_until(change, Some(stop)).expect("stopped");
+            drop(site);
+            let seen = std::cell::RefCell::new(Vec::new());
+            let note = |l: &crate::recovery::Leftover| seen.borrow_mut().push(l.kind.clone());
+            let how = Exclusive { on_leftover: &note, ..Exclusive::default() };
+            let site = Site::open_for_change(&dir.path().join("shop"), &how).expect("recover");
+            assert!(
+                seen.borrow().iter().any(|k| matches!(
+                    k,
+                    crate::recovery::LeftoverKind::InterruptedChange { finished: f, .. } if *f == finished
+                )),
+                "{stop:?}: {:?}",
+                seen.borrow()
+            );
+            assert_eq!(site.plan, if finished { after } else { before }, "{stop:?}");
+            assert_consistent(&site);
+            if !finished {
+                assert_eq!(site.ledger().expect("ledger").entries().expect("entries"), ledger_before, "{stop:?}");
+            }
+            drop(site);
+            let again = reopen(&Site::open(&dir.path().join("shop")).expect("open"));
+            assert!(again.recovered().is_empty(), "{stop:?}: recovered once");
+        }
+    }
+}
