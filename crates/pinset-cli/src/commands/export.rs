@@ -14,7 +14,16 @@ use crate::output::{self, ExitStatus};
 
 /// Writes the export to `--out`, or a one-file target to stdout; warnings go to stderr.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
-    let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    // With --release, the site is held from reading the pins until they are recorded, so
+    // the release records exactly the pins written.
+    let mut site = match &args.release {
+        Some(version) => {
+            pinset::status::check_version(version)?;
+            crate::issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?
+        }
+        None => Site::open(&dir)?,
+    };
     let model = site.trust()?;
     let options = Options { system_trust: args.system_trust };
     let (files, warnings, what) = if args.target == "all" {
@@ -52,6 +61,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
             [one] => emit_bytes(one)?,
             _ => return Err(anyhow!(needs_out(&what, &files))),
         },
+    }
+    if let Some(version) = &args.release {
+        let platforms: Vec<String> = if all {
+            Target::ALL.iter().map(|t| t.name().to_string()).collect()
+        } else {
+            vec![what.clone()]
+        };
+        let release = site.add_release(version, &platforms)?;
+        output::message(&crate::lifecycle::recorded(&release));
     }
     Ok(ExitStatus::Success)
 }
