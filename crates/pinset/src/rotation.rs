@@ -405,11 +405,12 @@ impl Site {
         // The standby root moves into the active root's files.
         let active = KeySlot { cert: old_active.cert.clone(), chain: None, key: old_active.key.clone(), ..old_standby.clone() };
         files.extend(copy_slot(self, &old_standby, &active)?);
-        // A new standby root in the standby's files, its CN unique among the site's roots.
+        // A new standby root in the standby's files, its CN unique among the site's roots
+        // (a tag of its key: chain building matches issuers by name).
         let key = KeyType::P256.generate()?;
         let pin = Pin::of_spki(&key.subject_public_key_info());
         let tag: String = pin.as_bytes()[..4].iter().map(|b| format!("{b:02x}")).collect();
-        let new_root = pki::new_root(&format!("pinset CA {} (standby {tag})", plan.name), &plan.name, &key, now)?;
+        let new_root = pki::new_root(&format!("pinset CA {} ({tag})", plan.name), &plan.name, &key, now)?;
         let standby = KeySlot {
             cert: old_standby.cert.clone(),
             chain: None,

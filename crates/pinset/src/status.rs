@@ -25,8 +25,17 @@ pub struct IdentityStatus {
     pub not_after: Option<OffsetDateTime>,
     /// Whole days left.
     pub days_left: Option<i64>,
-    /// Its keys' pins and their roles (active, standby, retiring).
-    pub keys: Vec<(Role, Pin)>,
+    /// Its keys: active, then standby and retiring when it has them.
+    pub keys: Vec<KeyStatus>,
+}
+
+/// A key of an identity.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct KeyStatus {
+    /// Its role.
+    pub role: Role,
+    /// Its pin.
+    pub pin: Pin,
 }
 
 /// An anchor apps bundle.
@@ -130,9 +139,9 @@ impl Site {
         let days = |t: OffsetDateTime| (t - now).whole_seconds().div_euclid(86_400);
         let mut identities = Vec::new();
         for s in &self.plan.servers {
-            let mut keys = vec![(Role::Active, s.active.pin)];
-            keys.extend(s.standby.iter().map(|k| (Role::Standby, k.pin)));
-            keys.extend(s.retiring.iter().map(|k| (Role::Retiring, k.pin)));
+            let mut keys = vec![KeyStatus { role: Role::Active, pin: s.active.pin }];
+            keys.extend(s.standby.iter().map(|k| KeyStatus { role: Role::Standby, pin: k.pin }));
+            keys.extend(s.retiring.iter().map(|k| KeyStatus { role: Role::Retiring, pin: k.pin }));
             identities.push(IdentityStatus {
                 kind: "server",
                 name: s.name.clone(),
@@ -149,7 +158,7 @@ impl Site {
                 serial: c.active.serial.clone(),
                 not_after: c.active.not_after,
                 days_left: c.active.not_after.map(days),
-                keys: vec![(Role::Active, c.active.pin)],
+                keys: vec![KeyStatus { role: Role::Active, pin: c.active.pin }],
             });
         }
         let anchors: Vec<AnchorStatus> = trust

@@ -34,8 +34,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitStatus> {
         };
         t.push_str(&format!("  {:<7} {:<16} {ends}\n", i.kind, untrusted(&i.name)));
         if i.kind == "server" {
-            for (role, pin) in &i.keys {
-                t.push_str(&format!("          {:<8} key {pin}\n", role.name()));
+            for k in &i.keys {
+                t.push_str(&format!("          {:<8} key {}\n", k.role.name(), k.pin));
             }
         }
     }
