@@ -59,7 +59,7 @@ pub fn keys_outside_pki(root: &Path, site: &Path) -> Vec<PathBuf> {
 }
 
 /// What interrupted commands leave, anywhere under `site`: staging folders, temporary
-/// files of atomic writes, issue markers.
+/// files of atomic writes, issue markers, the staging folder of a renewal or rotation.
 pub fn leftovers(site: &Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![site.to_path_buf()];
@@ -67,7 +67,11 @@ pub fn leftovers(site: &Path) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".pinset-init-") || name.contains(".tmp-") || name == ".pinset-issuing" {
+            if name.starts_with(".pinset-init-")
+                || name.contains(".tmp-")
+                || name == ".pinset-issuing"
+                || name == ".pinset-change"
+            {
                 found.push(entry.path().display().to_string());
             }
             if entry.file_type().is_ok_and(|k| k.is_dir()) {
