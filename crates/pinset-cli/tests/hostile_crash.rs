@@ -28,7 +28,8 @@ use common::{assert_contains, assert_exit, init_site, s, stderr, tempdir};
 use pinset::ledger::{LEDGER_FILE, Ledger};
 use pinset_testkit::SlowFsync;
 use site_state::{
-    RUN_BOUND, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd, plan_servers, run_pinset,
+    RUN_BOUND, assert_plan_and_ledger_agree, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd,
+    plan_servers, run_pinset,
 };
 
 /// Kills per command.
@@ -302,32 +303,6 @@ fn step_phase(status: ExitStatus, site: &Path, plan_before: &str) -> &'static st
     } else {
         "1 not yet journaled, or journaled and nothing staged"
     }
-}
-
-/// The plan and the ledger agree: one active certificate per identity, the one the plan
-/// names; the roots' rows are those of the plan's active, standby and retiring roots.
-fn assert_plan_and_ledger_agree(site: &Path, what: &str) {
-    let plan = pinset::Site::open(site).expect("plan").plan;
-    let rows = ledger_rows(site);
-    let status_of = |serial: &Option<String>| {
-        rows.iter().find(|r| Some(&r.serial) == serial.as_ref()).map(|r| (r.kind.clone(), r.status.clone()))
-    };
-    for server in &plan.servers {
-        let active: Vec<_> = rows.iter().filter(|r| r.kind == "server" && r.name == server.name && r.status == "active").collect();
-        assert_eq!(active.len(), 1, "{what}: one active row for {}: {active:?}", server.name);
-        assert_eq!(Some(&active[0].serial), server.active.serial.as_ref(), "{what}");
-    }
-    let authority = &plan.authority;
-    assert_eq!(status_of(&authority.active.as_ref().and_then(|s| s.serial.clone())), Some(("ca".into(), "active".into())), "{what}");
-    assert_eq!(
-        status_of(&authority.standby.as_ref().and_then(|s| s.serial.clone())),
-        Some(("ca-standby".into(), "standby".into())),
-        "{what}"
-    );
-    if let Some(r) = &authority.retiring {
-        assert_eq!(status_of(&r.serial), Some(("ca".into(), "retiring".into())), "{what}");
-    }
-    assert_eq!(rows.iter().filter(|r| r.kind == "ca" && r.status == "active").count(), 1, "{what}");
 }
 
 /// `step` (`renew …`, `rotate promote`, `rotate retire`) killed at `STEP_KILLS` moments of

@@ -103,3 +103,30 @@ pub fn assert_site_works(site: &Path, server: &str, ip: &str, out: &Path) {
     let exported = run_pinset(&["export", "all", "--site", s(site), "--out", s(out)]);
     assert_exit(&exported, 0, &format!("export all of {}", site.display()));
 }
+
+/// The plan and the ledger agree: one active certificate per identity, the one the plan
+/// names; the roots' rows are those of the plan's active, standby and retiring roots.
+pub fn assert_plan_and_ledger_agree(site: &Path, what: &str) {
+    let plan = pinset::Site::open(site).expect("plan").plan;
+    let rows = ledger_rows(site);
+    let status_of = |serial: &Option<String>| {
+        rows.iter().find(|r| Some(&r.serial) == serial.as_ref()).map(|r| (r.kind.clone(), r.status.clone()))
+    };
+    for server in &plan.servers {
+        let active: Vec<_> = rows.iter().filter(|r| r.kind == "server" && r.name == server.name && r.status == "active").collect();
+        assert_eq!(active.len(), 1, "{what}: one active row for {}: {active:?}", server.name);
+        assert_eq!(Some(&active[0].serial), server.active.serial.as_ref(), "{what}");
+    }
+    let authority = &plan.authority;
+    assert_eq!(status_of(&authority.active.as_ref().and_then(|s| s.serial.clone())), Some(("ca".into(), "active".into())), "{what}");
+    assert_eq!(
+        status_of(&authority.standby.as_ref().and_then(|s| s.serial.clone())),
+        Some(("ca-standby".into(), "standby".into())),
+        "{what}"
+    );
+    if let Some(r) = &authority.retiring {
+        assert_eq!(status_of(&r.serial), Some(("ca".into(), "retiring".into())), "{what}");
+    }
+    assert_eq!(rows.iter().filter(|r| r.kind == "ca" && r.status == "active").count(), 1, "{what}");
+}
+
