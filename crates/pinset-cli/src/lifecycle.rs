@@ -96,8 +96,7 @@ pub fn step_text(step: &NextStep) -> String {
             untrusted(stem)
         ),
         NextStep::Retire => {
-            "`pinset rotate retire`: every supported release carries the active pins, so the retiring key can go"
-                .into()
+            "`pinset rotate retire`: every supported release carries the active pins, so the retiring key can go".into()
         }
         NextStep::RetireReleases { releases } => format!(
             "the retiring key is still needed by {}: `pinset release retire {}` once no device runs it, then `pinset \

@@ -239,7 +239,8 @@ fn renewals_promotions_a_retirement_releases_and_issues_at_once_leave_a_consiste
         with_site(&["issue", "server", "c2", "--ip", "127.0.0.3"]),
         with_site(&["renew", "--within", "400d"]),
     ];
-    let outs = all_at_once(commands.clone(), shim.as_ref().ok().map(|shim| (shim, Duration::from_millis(10), log.as_path())));
+    let outs =
+        all_at_once(commands.clone(), shim.as_ref().ok().map(|shim| (shim, Duration::from_millis(10), log.as_path())));
     let mut promoted = 0;
     for (args, out) in commands.iter().zip(&outs) {
         let what = format!("pinset {}", args.join(" "));

@@ -53,14 +53,17 @@ fn plan_serial(site: &Path) -> String {
 
 /// The app pins as `pinset pin --site` lists them.
 fn app_pins(site: &Path) -> Vec<String> {
-    pinset_ok(&["pin", "--site", s(site)]).lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect()
+    pinset_ok(&["pin", "--site", s(site)])
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
 }
 
 /// The serial of the certificate the server presents now, lower-case hex.
 fn served_serial(addr: &str) -> String {
-    let script = format!(
-        "openssl s_client -connect {addr} </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null"
-    );
+    let script =
+        format!("openssl s_client -connect {addr} </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null");
     let out = run("sh", &["-c", &script]);
     String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("serial=").to_ascii_lowercase()
 }
@@ -123,17 +126,13 @@ impl ReleaseClients {
         std::fs::copy(okhttp.join("pinset-anchors.pem"), resources.join("pinset-anchors.pem")).expect("copy anchors");
         let okhttp_cp = [s(&classes), s(&resources), OKHTTP_JARS[0], OKHTTP_JARS[1]].join(":");
         let release = json(&["release", "list", "--site", s(site), "--json"]);
-        let pins = release
-            .as_array()
-            .expect("list")
-            .iter()
-            .find(|r| r["version"] == version)
-            .expect("recorded")["pins"]
-            .as_array()
-            .expect("pins")
-            .iter()
-            .map(|p| p["pin"].as_str().expect("pin").to_string())
-            .collect();
+        let pins =
+            release.as_array().expect("list").iter().find(|r| r["version"] == version).expect("recorded")["pins"]
+                .as_array()
+                .expect("pins")
+                .iter()
+                .map(|p| p["pin"].as_str().expect("pin").to_string())
+                .collect();
         ReleaseClients {
             version: version.into(),
             okhttp_cp,
@@ -233,7 +232,8 @@ fn a_site_lives_through_renewal_two_promotions_and_a_revocation_without_cutting_
     wait_served(&server, &site);
     v1.assert_connect(&url, "after the first promotion");
     let status = json(&["status", "--site", s(&site), "--json"]);
-    let roles: Vec<&str> = status["anchors"].as_array().expect("anchors").iter().map(|a| a["role"].as_str().unwrap_or("")).collect();
+    let roles: Vec<&str> =
+        status["anchors"].as_array().expect("anchors").iter().map(|a| a["role"].as_str().unwrap_or("")).collect();
     assert_eq!(roles, ["active", "standby", "retiring"], "the old root stays as retiring");
 
     // Release 2.0 carries the new active, the new standby and the retiring pin.

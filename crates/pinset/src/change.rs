@@ -61,10 +61,14 @@ pub(crate) struct Plan {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum StopAt {
-    AfterPrepare,
-    AfterStaging,
-    AfterCommit,
-    AfterFirstMove,
+    /// The journal and the ledger rows written, nothing staged.
+    Prepared,
+    /// Everything staged, not committed.
+    Staged,
+    /// Committed, nothing moved.
+    Committed,
+    /// Committed, one file moved into place.
+    FirstMoved,
 }
 
 impl Site {
@@ -81,7 +85,7 @@ impl Site {
             ..ChangeRecord::default()
         };
         let id = ledger.begin_change(change.operation, &mut record, &change.rows, &change.status)?;
-        if stop == Some(StopAt::AfterPrepare) {
+        if stop == Some(StopAt::Prepared) {
             return Ok(());
         }
         let staging = self.path(CHANGE_FOLDER);
@@ -106,7 +110,7 @@ impl Site {
             let _ = ledger.undo_change(id);
             return Err(e);
         }
-        if stop == Some(StopAt::AfterStaging) {
+        if stop == Some(StopAt::Staged) {
             return Ok(());
         }
         if let Err(e) = ledger.commit_change(id) {
@@ -114,10 +118,10 @@ impl Site {
             let _ = ledger.undo_change(id);
             return Err(e);
         }
-        if stop == Some(StopAt::AfterCommit) {
+        if stop == Some(StopAt::Committed) {
             return Ok(());
         }
-        if stop == Some(StopAt::AfterFirstMove) {
+        if stop == Some(StopAt::FirstMoved) {
             move_one(self.dir(), &record.moves[0])?;
             return Ok(());
         }
@@ -133,20 +137,20 @@ impl Site {
 pub(crate) fn finish(dir: &Path, record: &ChangeRecord) -> Result<()> {
     let mut folders: Vec<PathBuf> = Vec::new();
     for rel in &record.moves {
-        if let Some(folder) = move_one(dir, rel)? {
-            if !folders.contains(&folder) {
-                folders.push(folder);
-            }
+        if let Some(folder) = move_one(dir, rel)?
+            && !folders.contains(&folder)
+        {
+            folders.push(folder);
         }
     }
     for rel in &record.removes {
         let path = dir.join(rel);
         match std::fs::remove_file(&path) {
             Ok(()) => {
-                if let Some(parent) = path.parent() {
-                    if !folders.iter().any(|f| f == parent) {
-                        folders.push(parent.to_path_buf());
-                    }
+                if let Some(parent) = path.parent()
+                    && !folders.iter().any(|f| f == parent)
+                {
+                    folders.push(parent.to_path_buf());
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

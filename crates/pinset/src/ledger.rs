@@ -548,7 +548,8 @@ impl Ledger {
             Some(r) => {
                 let same = r.pins.len() == pins.len() && pins.iter().all(|p| r.pins.iter().any(|q| q.pin == p.pin));
                 if !same {
-                    let listed = |ps: &[ReleasePin]| ps.iter().map(|p| p.pin.to_string()).collect::<Vec<_>>().join(", ");
+                    let listed =
+                        |ps: &[ReleasePin]| ps.iter().map(|p| p.pin.to_string()).collect::<Vec<_>>().join(", ");
                     return Err(Error::BadValue {
                         what: "release",
                         value: version.to_string(),
@@ -648,15 +649,18 @@ impl Ledger {
             .map_err(err)?;
         }
         let json = serde_json::to_string(&*record).map_err(|e| Error::crypto("cannot encode change", e))?;
-        tx.execute("INSERT INTO changes (operation, phase, record) VALUES (?1, 'prepare', ?2)", params![operation, json])
-            .map_err(err)?;
+        tx.execute(
+            "INSERT INTO changes (operation, phase, record) VALUES (?1, 'prepare', ?2)",
+            params![operation, json],
+        )
+        .map_err(err)?;
         let id = tx.last_insert_rowid();
         tx.commit().map_err(err)?;
-        if !rows.is_empty() {
-            if let Err(e) = self.record(rows) {
-                let _ = self.undo_change(id);
-                return Err(e);
-            }
+        if !rows.is_empty()
+            && let Err(e) = self.record(rows)
+        {
+            let _ = self.undo_change(id);
+            return Err(e);
         }
         Ok(id)
     }

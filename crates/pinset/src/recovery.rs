@@ -107,10 +107,9 @@ impl fmt::Display for Leftover {
                 }
             ),
             LeftoverKind::TemporaryFile => write!(f, "removed {path}, left by a write that was interrupted"),
-            LeftoverKind::InterruptedChange { operation, finished: true } => write!(
-                f,
-                "finished the {operation} that was interrupted after it had committed ({path})"
-            ),
+            LeftoverKind::InterruptedChange { operation, finished: true } => {
+                write!(f, "finished the {operation} that was interrupted after it had committed ({path})")
+            }
             LeftoverKind::InterruptedChange { operation, finished: false } => {
                 write!(f, "undid the {operation} that was interrupted before it had committed ({path})")
             }
@@ -228,7 +227,9 @@ pub(crate) fn plan_serials(plan: &SitePlan) -> HashSet<String> {
         .chain(plan.authority.standby.iter())
         .chain(plan.authority.retiring.iter())
         .chain(
-            plan.servers.iter().flat_map(|s| std::iter::once(&s.active).chain(s.standby.iter()).chain(s.retiring.iter())),
+            plan.servers
+                .iter()
+                .flat_map(|s| std::iter::once(&s.active).chain(s.standby.iter()).chain(s.retiring.iter())),
         )
         .chain(plan.clients.iter().map(|c| &c.active));
     slots.filter_map(|slot| slot.serial.clone()).collect()

@@ -91,6 +91,9 @@ pub struct RenewReport {
     pub certificates: Vec<Renewal>,
 }
 
+/// A certificate due for renewal: its index in the report, and whether it is a standby's.
+type Due = (usize, bool);
+
 /// What a supported release would see after a step.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ReleaseView {
@@ -293,17 +296,17 @@ impl Site {
     }
 
     /// Every server certificate renewal looks at, and the due ones (index, standby).
-    fn renewals(&self, opts: &RenewOptions) -> Result<(Vec<Renewal>, Vec<(usize, bool)>)> {
-        if let Some(name) = &opts.name {
-            if self.plan.server(name).is_none() {
-                let names: Vec<&str> = self.plan.servers.iter().map(|s| s.name.as_str()).collect();
-                return Err(Error::bad_value(
-                    "server",
-                    name,
-                    format!("is not a server of this site (its servers: {})", names.join(", ")),
-                    None,
-                ));
-            }
+    fn renewals(&self, opts: &RenewOptions) -> Result<(Vec<Renewal>, Vec<Due>)> {
+        if let Some(name) = &opts.name
+            && self.plan.server(name).is_none()
+        {
+            let names: Vec<&str> = self.plan.servers.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::bad_value(
+                "server",
+                name,
+                format!("is not a server of this site (its servers: {})", names.join(", ")),
+                None,
+            ));
         }
         let window = time::Duration::days(i64::from(opts.within_days));
         let mut list = Vec::new();
@@ -403,7 +406,8 @@ impl Site {
         };
         files.extend(copy_slot(self, &old_active, &retiring)?);
         // The standby root moves into the active root's files.
-        let active = KeySlot { cert: old_active.cert.clone(), chain: None, key: old_active.key.clone(), ..old_standby.clone() };
+        let active =
+            KeySlot { cert: old_active.cert.clone(), chain: None, key: old_active.key.clone(), ..old_standby.clone() };
         files.extend(copy_slot(self, &old_standby, &active)?);
         // A new standby root in the standby's files, its CN unique among the site's roots
         // (a tag of its key: chain building matches issuers by name).
@@ -430,8 +434,10 @@ impl Site {
         status.extend(old_active.serial.iter().map(|s| (s.clone(), CertKind::Ca, "retiring")));
         status.extend(old_standby.serial.iter().map(|s| (s.clone(), CertKind::Ca, "active")));
         // Every server certificate again, under the new active root, with its own key.
-        let (issuer_cert, issuer_key) = (read_file(self, active_cert(&old_standby)?)?, read_key_pem(self, &old_standby.key)?);
-        let issuer_der = crate::input::read_certificates("standby root", &issuer_cert)?.into_iter().next().unwrap_or_default();
+        let (issuer_cert, issuer_key) =
+            (read_file(self, active_cert(&old_standby)?)?, read_key_pem(self, &old_standby.key)?);
+        let issuer_der =
+            crate::input::read_certificates("standby root", &issuer_cert)?.into_iter().next().unwrap_or_default();
         let issuer = pki::load_issuer(&issuer_der, &issuer_key, &self.path(&old_standby.key).display().to_string())?;
         let ca = (issuer, issuer_der);
         let mut reissued = Vec::new();
@@ -441,7 +447,12 @@ impl Site {
             let issued = issue_server_cert(&self.plan, s, &key, days, Some(&ca), now)?;
             files.extend(cert_files(&s.active, &issued, Some(&ca.1))?);
             status.extend(s.active.serial.iter().map(|old| (old.clone(), CertKind::Server, "superseded")));
-            rows.push(Record { kind: CertKind::Server, name: s.name.clone(), cert_der: issued.cert_der, status: "active" });
+            rows.push(Record {
+                kind: CertKind::Server,
+                name: s.name.clone(),
+                cert_der: issued.cert_der,
+                status: "active",
+            });
             s.active.serial = Some(issued.serial);
             s.active.not_after = Some(issued.not_after);
             reissued.push(s.name.clone());
@@ -500,7 +511,12 @@ impl Site {
             files.extend(cert_files(&active, &issued, ca.as_ref().map(|c| c.1.as_slice()))?);
             status.extend(old_active.serial.iter().map(|o| (o.clone(), CertKind::Server, "retiring")));
             status.extend(old_standby.serial.iter().map(|o| (o.clone(), CertKind::ServerStandby, "superseded")));
-            rows.push(Record { kind: CertKind::Server, name: s.name.clone(), cert_der: issued.cert_der.clone(), status: "active" });
+            rows.push(Record {
+                kind: CertKind::Server,
+                name: s.name.clone(),
+                cert_der: issued.cert_der.clone(),
+                status: "active",
+            });
             // A new standby key in the standby's files (with a certificate when the server
             // is its own anchor).
             let (standby_key, key_pair) = Standby::generate(s.key_type)?;
@@ -511,7 +527,14 @@ impl Site {
                         bytes: Zeroizing::new(standby_key.key_pem.as_bytes().to_vec()),
                         mode: SECRET_MODE,
                     });
-                    KeySlot { cert: None, chain: None, key: old_standby.key.clone(), pin: standby_key.pin, serial: None, not_after: None }
+                    KeySlot {
+                        cert: None,
+                        chain: None,
+                        key: old_standby.key.clone(),
+                        pin: standby_key.pin,
+                        serial: None,
+                        not_after: None,
+                    }
                 }
                 None => {
                     let cert = issue_server_cert(&self.plan, s, &key_pair, days, None, now)?;
@@ -524,7 +547,12 @@ impl Site {
                         not_after: Some(cert.not_after),
                     };
                     files.extend(issued_files(&slot, &cert, None, true)?);
-                    rows.push(Record { kind: CertKind::ServerStandby, name: s.name.clone(), cert_der: cert.cert_der, status: "standby" });
+                    rows.push(Record {
+                        kind: CertKind::ServerStandby,
+                        name: s.name.clone(),
+                        cert_der: cert.cert_der,
+                        status: "standby",
+                    });
                     slot
                 }
             };
@@ -603,7 +631,14 @@ impl Site {
             let kind = if owner == "authority" { CertKind::Ca } else { CertKind::Server };
             status.extend(slot.serial.iter().map(|s| (s.clone(), kind, "superseded")));
         }
-        self.apply_change(change::Plan { operation: "retire", files: Vec::new(), removes, rows: Vec::new(), status, plan })?;
+        self.apply_change(change::Plan {
+            operation: "retire",
+            files: Vec::new(),
+            removes,
+            rows: Vec::new(),
+            status,
+            plan,
+        })?;
         Ok(Retirement {
             retired: retired.into_iter().map(|(owner, slot)| OwnedPin { owner, pin: slot.pin }).collect(),
             cut_off: blocked,
@@ -661,7 +696,8 @@ fn issue_server_cert(
     ca: Option<&(rcgen::Issuer<'static, rcgen::KeyPair>, Vec<u8>)>,
     now: OffsetDateTime,
 ) -> Result<Issued> {
-    let cn = server.dns.first().cloned().unwrap_or_else(|| server.ips.first().map(ToString::to_string).unwrap_or_default());
+    let cn =
+        server.dns.first().cloned().unwrap_or_else(|| server.ips.first().map(ToString::to_string).unwrap_or_default());
     let spec = LeafSpec {
         kind: LeafKind::Server,
         common_name: &cn,
@@ -690,7 +726,8 @@ fn cert_files(slot: &KeySlot, issued: &Issued, issuer_der: Option<&[u8]>) -> Res
 /// As [`cert_files`], and the key too when `with_key`.
 fn issued_files(slot: &KeySlot, issued: &Issued, issuer_der: Option<&[u8]>, with_key: bool) -> Result<Vec<NewFile>> {
     let mut out = Vec::new();
-    let public = |rel: &str, bytes: Vec<u8>| NewFile { rel: rel.to_string(), bytes: Zeroizing::new(bytes), mode: PUBLIC_MODE };
+    let public =
+        |rel: &str, bytes: Vec<u8>| NewFile { rel: rel.to_string(), bytes: Zeroizing::new(bytes), mode: PUBLIC_MODE };
     if let Some(cert) = &slot.cert {
         out.push(public(cert, issued.cert_pem.as_bytes().to_vec()));
         out.push(public(&cer_path(cert), issued.cert_der.clone()));
@@ -703,7 +740,11 @@ fn issued_files(slot: &KeySlot, issued: &Issued, issuer_der: Option<&[u8]>, with
         out.push(public(chain, text.into_bytes()));
     }
     if with_key {
-        out.push(NewFile { rel: slot.key.clone(), bytes: Zeroizing::new(issued.key_pem.as_bytes().to_vec()), mode: SECRET_MODE });
+        out.push(NewFile {
+            rel: slot.key.clone(),
+            bytes: Zeroizing::new(issued.key_pem.as_bytes().to_vec()),
+            mode: SECRET_MODE,
+        });
     }
     Ok(out)
 }
@@ -801,8 +842,12 @@ mod tests {
         let ledger = site.ledger().expect("ledger");
         assert!(ledger.changes().expect("changes").is_empty(), "no change left in progress");
         assert!(!site.path(crate::change::CHANGE_FOLDER).exists());
-        let active_rows: Vec<_> =
-            ledger.entries().expect("entries").into_iter().filter(|e| e.kind == "server" && e.status == "active").collect();
+        let active_rows: Vec<_> = ledger
+            .entries()
+            .expect("entries")
+            .into_iter()
+            .filter(|e| e.kind == "server" && e.status == "active")
+            .collect();
         assert_eq!(active_rows.len(), 1);
         assert_eq!(Some(&active_rows[0].serial), s.active.serial.as_ref());
     }
@@ -847,7 +892,10 @@ mod tests {
         let trust = site.trust().expect("trust");
         let roles: Vec<(Role, Pin)> = trust.app_pins().iter().map(|p| (p.role, p.pin)).collect();
         assert_eq!(roles, vec![(Role::Active, b.pin), (Role::Standby, c.pin), (Role::Retiring, a.pin)]);
-        assert_eq!(trust.anchors.iter().map(|a| a.role).collect::<Vec<_>>(), [Role::Active, Role::Standby, Role::Retiring]);
+        assert_eq!(
+            trust.anchors.iter().map(|a| a.role).collect::<Vec<_>>(),
+            [Role::Active, Role::Standby, Role::Retiring]
+        );
 
         // Again, before the old key is retired: refused.
         let err = site.promote(false, OffsetDateTime::now_utc()).expect_err("retiring first");
@@ -859,7 +907,10 @@ mod tests {
         // 1.0 lacks C: a second promotion would cut it off.
         let err = site.promote(false, OffsetDateTime::now_utc()).expect_err("1.0 lacks the standby");
         assert_eq!(err.remedy(), Some(&Remedy::ShipStandbyFirst { releases: vec!["1.0".into()] }));
-        assert!(err.to_string().contains("release 1.0 carries") && err.to_string().contains(&c.pin.to_string()), "{err}");
+        assert!(
+            err.to_string().contains("release 1.0 carries") && err.to_string().contains(&c.pin.to_string()),
+            "{err}"
+        );
         site.add_release("2.0", &[]).expect("2.0");
         site.retire_release("1.0", OffsetDateTime::now_utc()).expect("retire 1.0");
         site.promote(false, OffsetDateTime::now_utc()).expect("safe now");
@@ -914,12 +965,9 @@ mod tests {
     /// commit and finished after it by the next command that opens the site for change.
     #[test]
     fn an_interrupted_promotion_is_undone_or_finished() {
-        for (stop, finished) in [
-            (StopAt::AfterPrepare, false),
-            (StopAt::AfterStaging, false),
-            (StopAt::AfterCommit, true),
-            (StopAt::AfterFirstMove, true),
-        ] {
+        for (stop, finished) in
+            [(StopAt::Prepared, false), (StopAt::Staged, false), (StopAt::Committed, true), (StopAt::FirstMoved, true)]
+        {
             let dir = tempfile::tempdir().expect("tempdir");
             let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
             let before = site.plan.clone();

@@ -197,10 +197,10 @@ impl Site {
                 days_left: due.iter().filter_map(|i| i.days_left).min().unwrap_or_default(),
             });
         }
-        if let Some(a) = anchors.iter().filter(|a| a.role == Role::Active).min_by_key(|a| a.days_left) {
-            if a.days_left <= ROOT_WARNING_DAYS {
-                next.push(NextStep::RootEnding { stem: a.stem.clone(), days_left: a.days_left });
-            }
+        if let Some(a) = anchors.iter().filter(|a| a.role == Role::Active).min_by_key(|a| a.days_left)
+            && a.days_left <= ROOT_WARNING_DAYS
+        {
+            next.push(NextStep::RootEnding { stem: a.stem.clone(), days_left: a.days_left });
         }
         let retiring = self.plan.authority.retiring.is_some() || self.plan.servers.iter().any(|s| s.retiring.is_some());
         let supported = releases.iter().filter(|r| r.release.supported()).count();

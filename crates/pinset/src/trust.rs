@@ -162,17 +162,14 @@ impl SiteTrust {
     /// key against the pin the plan records (a swapped file is refused, naming it).
     pub fn of_site(site: &Site) -> Result<SiteTrust> {
         let plan = &site.plan;
-        let authority_pins: Vec<TrustPin> =
-            [
-                (Role::Active, &plan.authority.active),
-                (Role::Standby, &plan.authority.standby),
-                (Role::Retiring, &plan.authority.retiring),
-            ]
-                .into_iter()
-                .filter_map(|(role, slot)| {
-                    slot.as_ref().map(|s| TrustPin { pin: s.pin, role, owner: Owner::Authority })
-                })
-                .collect();
+        let authority_pins: Vec<TrustPin> = [
+            (Role::Active, &plan.authority.active),
+            (Role::Standby, &plan.authority.standby),
+            (Role::Retiring, &plan.authority.retiring),
+        ]
+        .into_iter()
+        .filter_map(|(role, slot)| slot.as_ref().map(|s| TrustPin { pin: s.pin, role, owner: Owner::Authority }))
+        .collect();
         let mut servers = Vec::new();
         for s in &plan.servers {
             let owner = Owner::Server(s.name.clone());

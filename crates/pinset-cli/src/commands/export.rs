@@ -63,11 +63,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
         },
     }
     if let Some(version) = &args.release {
-        let platforms: Vec<String> = if all {
-            Target::ALL.iter().map(|t| t.name().to_string()).collect()
-        } else {
-            vec![what.clone()]
-        };
+        let platforms: Vec<String> =
+            if all { Target::ALL.iter().map(|t| t.name().to_string()).collect() } else { vec![what.clone()] };
         let release = site.add_release(version, &platforms)?;
         output::message(&crate::lifecycle::recorded(&release));
     }

@@ -5,8 +5,8 @@ use pinset::Site;
 use pinset::ledger::Release;
 
 use crate::cli::{ReleaseAddArgs, ReleaseCommand, ReleaseListArgs, ReleaseRetireArgs};
-use crate::{issuing, lifecycle};
 use crate::output::{self, ExitStatus, untrusted};
+use crate::{issuing, lifecycle};
 
 /// Runs one `release` subcommand.
 pub fn run(cmd: ReleaseCommand) -> anyhow::Result<ExitStatus> {

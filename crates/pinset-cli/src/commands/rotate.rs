@@ -37,7 +37,10 @@ fn promote(args: RotateArgs) -> anyhow::Result<ExitStatus> {
     for k in &p.promoted {
         t.push_str(&format!("Promoted the standby key of {}:\n", untrusted(&k.owner)));
         t.push_str(&format!("  active    {}  (was standby)\n", k.active));
-        t.push_str(&format!("  retiring  {}  (was active; stays in exports until `pinset rotate retire`)\n", k.retiring));
+        t.push_str(&format!(
+            "  retiring  {}  (was active; stays in exports until `pinset rotate retire`)\n",
+            k.retiring
+        ));
         t.push_str(&format!("  standby   {}  (new: ship it in the next release)\n", k.standby));
     }
     if !p.reissued.is_empty() {

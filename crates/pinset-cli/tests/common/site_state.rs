@@ -113,12 +113,17 @@ pub fn assert_plan_and_ledger_agree(site: &Path, what: &str) {
         rows.iter().find(|r| Some(&r.serial) == serial.as_ref()).map(|r| (r.kind.clone(), r.status.clone()))
     };
     for server in &plan.servers {
-        let active: Vec<_> = rows.iter().filter(|r| r.kind == "server" && r.name == server.name && r.status == "active").collect();
+        let active: Vec<_> =
+            rows.iter().filter(|r| r.kind == "server" && r.name == server.name && r.status == "active").collect();
         assert_eq!(active.len(), 1, "{what}: one active row for {}: {active:?}", server.name);
         assert_eq!(Some(&active[0].serial), server.active.serial.as_ref(), "{what}");
     }
     let authority = &plan.authority;
-    assert_eq!(status_of(&authority.active.as_ref().and_then(|s| s.serial.clone())), Some(("ca".into(), "active".into())), "{what}");
+    assert_eq!(
+        status_of(&authority.active.as_ref().and_then(|s| s.serial.clone())),
+        Some(("ca".into(), "active".into())),
+        "{what}"
+    );
     assert_eq!(
         status_of(&authority.standby.as_ref().and_then(|s| s.serial.clone())),
         Some(("ca-standby".into(), "standby".into())),
@@ -129,4 +134,3 @@ pub fn assert_plan_and_ledger_agree(site: &Path, what: &str) {
     }
     assert_eq!(rows.iter().filter(|r| r.kind == "ca" && r.status == "active").count(), 1, "{what}");
 }
-
