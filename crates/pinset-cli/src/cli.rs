@@ -412,6 +412,8 @@ pub struct StatusArgs {
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Print the state as JSON.
     #[arg(long)]
     pub json: bool,

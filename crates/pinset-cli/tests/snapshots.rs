@@ -220,6 +220,12 @@ fn lifecycle_commands_human_and_json() {
     snap!(t.path(), "release_retire_again", site(&["release", "retire", "1.0"]));
     snap!(t.path(), "rotate_retire_json", site(&["rotate", "retire", "--json"]));
     snap!(t.path(), "rotate_retire_nothing", site(&["rotate", "retire"]));
+    let out = t.path().join("curl-2.0");
+    snap!(t.path(), "export_release", site(&["export", "curl", "--out", s(&out), "--release", "2.0"]));
+    snap!(t.path(), "release_add_bad_version", site(&["release", "add", "2.0 beta"]));
+    snap!(t.path(), "release_add_other_pins", site(&["release", "add", "1.0"]));
+    snap!(t.path(), "release_retire_unknown", site(&["release", "retire", "9.9"]));
+    snap!(t.path(), "renew_unknown_server", site(&["renew", "nosuch"]));
     snap!(t.path(), "status_after", site(&["status"]));
     snap!(t.path(), "status_after_json", site(&["status", "--json"]));
 }

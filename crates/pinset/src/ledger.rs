@@ -277,10 +277,18 @@ impl Ledger {
                 // Version 1 lacked the reason; version 2 the releases, the journal and the
                 // statuses of replaced certificates. Every row keeps its values; the
                 // one-active index is made again below (when the rows allow it).
+                // A reader may open the ledger at the same moment (no lock is needed to
+                // read): the write lock is taken first and the version read again under it,
+                // so one of them migrates and the other finds it done.
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+                let now: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+                if now != version {
+                    conn.execute_batch("COMMIT").map_err(err)?;
+                    return Ledger::open_with(path, staged);
+                }
                 let reason = if version == 1 { ", NULL" } else { ", revocation_reason" };
                 conn.execute_batch(&format!(
-                    "BEGIN;
-                     ALTER TABLE certificates RENAME TO certificates_v{version};
+                    "ALTER TABLE certificates RENAME TO certificates_v{version};
                      {CERTIFICATES_V3}
                      INSERT INTO certificates (serial, kind, name, subject, sans, not_before, not_after, spki_pin,
                                                status, revoked_at, issued_at, revocation_reason)
@@ -663,6 +671,12 @@ impl Ledger {
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// Whether a renewal or rotation was interrupted and waits for the next command that
+    /// changes the site to finish or undo it.
+    pub fn has_pending_change(&self) -> Result<bool> {
+        Ok(!self.changes()?.is_empty())
     }
 
     /// Moves a change to phase `apply`: from here on it is finished, not undone.

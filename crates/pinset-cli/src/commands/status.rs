@@ -1,4 +1,5 @@
-//! `pinset status`: one screen of the site's state and the next safe step.
+//! `pinset status`: one screen of the site's state and the next safe step. It only reads,
+//! unless a renewal or rotation was interrupted: then it finishes or undoes it first.
 
 use pinset::Site;
 
@@ -8,7 +9,13 @@ use crate::output::{self, ExitStatus, untrusted};
 
 /// Prints the state of the site.
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitStatus> {
-    let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    let mut site = Site::open(&dir)?;
+    if site.ledger()?.has_pending_change()? {
+        // An interrupted renewal or rotation: its files may not match the plan yet. Taking
+        // the site settles it (finished or undone, said on stderr) before it is shown.
+        site = crate::issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?;
+    }
     let status = site.status(time::OffsetDateTime::now_utc())?;
     if args.json {
         output::emit_json(&status)?;
