@@ -209,7 +209,9 @@ pub fn hint(remedy: &Remedy) -> String {
              NEW-NAME`), or `pinset rotate retire --force`",
             clients.join(", ")
         ),
-        Remedy::NoStandby => "this site has no standby key to promote; issue the server again to get one".into(),
+        Remedy::NoStandby => "a server identity issued with a standby key (`pinset issue server NEW-NAME …`) can be \
+                               promoted; this one never can"
+            .into(),
         other => format!("{other:?}"),
     }
 }

@@ -951,6 +951,31 @@ mod tests {
     }
 
     #[test]
+    fn retiring_a_root_that_issued_active_clients_is_refused_naming_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, None);
+        for name in ["till-1", "till-2"] {
+            site.issue_client(&crate::site::ClientRequest {
+                name: name.into(),
+                key_type: KeyType::P256,
+                days: 30,
+                p12_profile: crate::pki::P12Profile::Modern,
+                password: Zeroizing::new("pw".into()),
+            })
+            .expect("client");
+        }
+        site.promote(false, OffsetDateTime::now_utc()).expect("promote");
+        let err = site.retire(false).expect_err("clients of the old root");
+        assert_eq!(err.remedy(), Some(&Remedy::ReissueClients { clients: vec!["till-1".into(), "till-2".into()] }));
+        site.revoke("till-1", crate::ledger::RevocationReason::Superseded).expect("revoke");
+        let err = site.retire(false).expect_err("till-2 still");
+        assert_eq!(err.remedy(), Some(&Remedy::ReissueClients { clients: vec!["till-2".into()] }));
+        let r = site.retire(true).expect("forced");
+        assert_eq!(r.clients_cut_off, vec!["till-2".to_string()]);
+        assert!(site.plan.authority.retiring.is_none());
+    }
+
+    #[test]
     fn leaf_promotion_behind_a_ca_issues_the_standby_key_a_certificate() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut site = site(&dir.path().join("shop"), AuthorityMode::Ca, Some(PinTarget::Leaf));
