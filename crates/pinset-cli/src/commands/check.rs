@@ -129,8 +129,17 @@ impl Sites {
             return Ok(s.clone());
         }
         let site = Site::open(dir)?;
-        // Every target reports which of the site's supported releases can connect.
-        let releases = site.supported_releases()?.into_iter().map(|r| {
+        // Every target reports which of the site's supported releases can connect. A site
+        // whose ledger cannot be read (a read-only copy on a monitoring host) is still
+        // checked, without releases.
+        let supported = site.supported_releases().unwrap_or_else(|e| {
+            output::warn(&format!(
+                "cannot read the releases of the site: {}; checking without them",
+                untrusted(&e.to_string())
+            ));
+            Vec::new()
+        });
+        let releases = supported.into_iter().map(|r| {
             let pins = r.pins.iter().map(|p| p.pin).collect();
             (r.version, pins)
         });
