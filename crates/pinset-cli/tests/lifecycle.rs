@@ -240,6 +240,11 @@ fn a_site_lives_through_renewal_two_promotions_and_a_revocation_without_cutting_
     let v2 = ReleaseClients::export(&site, t.path(), "2.0");
     assert_eq!(v2.pins.len(), 3, "{:?}", v2.pins);
     assert!(v2.pins.contains(&pins_at_start[1]) && v2.pins.contains(&pins_at_start[0]));
+    // The export itself carries the retiring pin, and the retiring root as an anchor.
+    let java = std::fs::read_to_string(t.path().join("release-2.0/okhttp/PinsetPinning.java")).expect("read export");
+    assert!(java.contains(&format!("\"sha256/{}\", // retiring key of authority", pins_at_start[0])), "{java}");
+    let anchors = std::fs::read_to_string(&v2.anchors).expect("read anchors");
+    assert_eq!(anchors.matches("BEGIN CERTIFICATE").count(), 3, "active, standby and retiring roots");
     v2.assert_connect(&url, "release 2.0");
 
     // The old key retires (1.0 carries the active pin, so it is safe); then a promotion
