@@ -491,32 +491,53 @@ impl Site {
                 ..old_active.clone()
             };
             files.extend(copy_slot(self, &old_active, &retiring)?);
-            // The standby key moves into the active key's file, with a new certificate.
-            let key = read_key(self, &old_standby.key)?;
-            let days = pki::LEAF_VALIDITY_DAYS;
-            let issued = issue_server_cert(&self.plan, s, &key, days, ca.as_ref(), now)?;
-            let active = KeySlot {
-                cert: old_active.cert.clone(),
-                chain: old_active.chain.clone(),
-                key: old_active.key.clone(),
-                pin: issued.pin,
-                serial: Some(issued.serial.clone()),
-                not_after: Some(issued.not_after),
+            // The standby key moves into the active key's file. A self-signed server's
+            // standby certificate is the anchor apps already carry: it is served as it is
+            // (any client accepts the very certificate it trusts) while it has more than the
+            // renewal window left; otherwise, and behind a CA, a new certificate is issued.
+            let window = time::Duration::days(i64::from(RENEW_WITHIN_DAYS));
+            let keep_anchor = ca.is_none()
+                && old_standby.cert.is_some()
+                && old_standby.not_after.is_some_and(|end| end - now > window);
+            let active = if keep_anchor {
+                let active = KeySlot {
+                    cert: old_active.cert.clone(),
+                    chain: old_active.chain.clone(),
+                    key: old_active.key.clone(),
+                    ..old_standby.clone()
+                };
+                files.extend(copy_slot(self, &old_standby, &active)?);
+                status.extend(old_active.serial.iter().map(|o| (o.clone(), CertKind::Server, "retiring")));
+                status.extend(old_standby.serial.iter().map(|o| (o.clone(), CertKind::Server, "active")));
+                active
+            } else {
+                let key = read_key(self, &old_standby.key)?;
+                let issued = issue_server_cert(&self.plan, s, &key, pki::LEAF_VALIDITY_DAYS, ca.as_ref(), now)?;
+                let active = KeySlot {
+                    cert: old_active.cert.clone(),
+                    chain: old_active.chain.clone(),
+                    key: old_active.key.clone(),
+                    pin: issued.pin,
+                    serial: Some(issued.serial.clone()),
+                    not_after: Some(issued.not_after),
+                };
+                files.push(NewFile {
+                    rel: active.key.clone(),
+                    bytes: Zeroizing::new(issued.key_pem.as_bytes().to_vec()),
+                    mode: SECRET_MODE,
+                });
+                files.extend(cert_files(&active, &issued, ca.as_ref().map(|c| c.1.as_slice()))?);
+                status.extend(old_active.serial.iter().map(|o| (o.clone(), CertKind::Server, "retiring")));
+                status.extend(old_standby.serial.iter().map(|o| (o.clone(), CertKind::ServerStandby, "superseded")));
+                rows.push(Record {
+                    kind: CertKind::Server,
+                    name: s.name.clone(),
+                    cert_der: issued.cert_der.clone(),
+                    status: "active",
+                });
+                active
             };
-            files.push(NewFile {
-                rel: active.key.clone(),
-                bytes: Zeroizing::new(issued.key_pem.as_bytes().to_vec()),
-                mode: SECRET_MODE,
-            });
-            files.extend(cert_files(&active, &issued, ca.as_ref().map(|c| c.1.as_slice()))?);
-            status.extend(old_active.serial.iter().map(|o| (o.clone(), CertKind::Server, "retiring")));
-            status.extend(old_standby.serial.iter().map(|o| (o.clone(), CertKind::ServerStandby, "superseded")));
-            rows.push(Record {
-                kind: CertKind::Server,
-                name: s.name.clone(),
-                cert_der: issued.cert_der.clone(),
-                status: "active",
-            });
+            let days = pki::LEAF_VALIDITY_DAYS;
             // A new standby key in the standby's files (with a certificate when the server
             // is its own anchor).
             let (standby_key, key_pair) = Standby::generate(s.key_type)?;
@@ -937,9 +958,15 @@ mod tests {
         site.add_release("1.0", &[]).expect("1.0");
         let s = site.plan.servers[0].clone();
         let standby = s.standby.clone().expect("standby");
+        std::fs::copy(site.path("pki/servers/server/standby.pem"), dir.path().join("standby.pem")).expect("copy");
         site.promote(false, OffsetDateTime::now_utc()).expect("promote");
         let now = &site.plan.servers[0];
         assert_eq!(now.active.pin, standby.pin);
+        assert_eq!(now.active.serial, standby.serial, "the anchor apps carry is served as it is");
+        assert_eq!(
+            std::fs::read(site.path("pki/servers/server/cert.pem")).expect("active"),
+            std::fs::read(dir.path().join("standby.pem")).expect("copy"),
+        );
         assert_eq!(now.retiring.as_ref().map(|r| r.pin), Some(s.active.pin));
         assert!(now.standby.as_ref().is_some_and(|n| n.pin != standby.pin && n.cert.is_some()));
         assert_consistent(&site);
