@@ -228,4 +228,6 @@ fn lifecycle_commands_human_and_json() {
     snap!(t.path(), "renew_unknown_server", site(&["renew", "nosuch"]));
     snap!(t.path(), "status_after", site(&["status"]));
     snap!(t.path(), "status_after_json", site(&["status", "--json"]));
+    snap!(t.path(), "renew_json", site(&["renew", "--within", "400d", "--json"]));
+    snap!(t.path(), "release_retire", site(&["release", "retire", "2.0"]));
 }
