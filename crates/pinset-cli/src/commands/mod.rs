@@ -11,6 +11,6 @@ pub mod mitm;
 pub mod pin;
 pub mod revoke;
 pub mod serve;
-pub mod up;
 pub mod testbed;
+pub mod up;
 pub mod verify;
