@@ -329,6 +329,14 @@ pub(crate) fn render(model: &SiteTrust, target: Target, options: &Options) -> Ex
         file = file.executable();
     }
     export.files.push(file);
+    if target == Target::Caddy && mtls {
+        export.files.push(ExportFile::text(
+            format!("pinset-{}-global.caddy", d.server),
+            CADDY_GLOBAL.render(&fill).into_string(),
+            "Caddy global options for mutual TLS by IP address (no server name): `import` it inside the \
+             Caddyfile's global options block",
+        ));
+    }
     if target == Target::Haproxy {
         export.files.push(
             ExportFile::text(
@@ -375,7 +383,9 @@ fn usage(target: Target, d: &Deployment) -> String {
              headers are sent empty."
         }
         Target::Caddy => {
-            "Import the block from the Caddyfile and run `caddy reload`. Subject and serial are Caddy's \
+            "Import the block from the Caddyfile and run `caddy reload`; with mutual TLS, also import the \
+             `-global.caddy` file inside the global options block (clients that dial an IP address send no server \
+             name, which Caddy's strict SNI-Host check would refuse with 421). Subject and serial are Caddy's \
              placeholders (`{http.request.tls.client.subject}`, Go's RFC 2253 form; the serial in decimal); Caddy \
              sends no SPKI pin. Caddy reads no revocation list: a revoked client certificate is still accepted."
         }
@@ -421,6 +431,7 @@ fn warnings(export: &mut Export, model: &SiteTrust, target: Target, d: &Deployme
 
 const NGINX: Template = template!("server/nginx.conf");
 const CADDY: Template = template!("server/Caddyfile");
+const CADDY_GLOBAL: Template = template!("server/Caddyfile-global");
 const HAPROXY: Template = template!("server/haproxy.cfg");
 const NODE: Template = template!("server/pinset-server.js");
 const S_SERVER: Template = template!("server/s_server.sh");
