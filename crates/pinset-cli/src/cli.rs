@@ -81,7 +81,12 @@ pub enum Command {
   pinset export android --out app/src/main       res/xml/network_security_config.xml and res/raw/…
   pinset export okhttp --out export/okhttp       Kotlin and Java
   pinset export trustkit > TrustKit.plist        a one-file target prints to stdout
-  pinset export all --out pinning                every target and a README index")]
+  pinset export all --out pinning                every target and a README index
+  pinset export all --exclude 127.0.0.1 --out release     a test address kept out of what ships
+  pinset export capacitor-plugin --out plugins/pinset     a native pinning plugin of the site's own
+  pinset export android --debug-overrides mitmproxy-ca.pem --out app/src/main
+  pinset export nginx --server backoffice --client-auth require --out /etc/nginx/conf.d
+  pinset export p12 till-1 --profile legacy --out till-1-legacy.p12")]
     Export(ExportArgs),
     /// The TLS front of an on-site server: the site's certificate (chosen by SNI or by the
     /// address dialled), mutual TLS, HTTP/1.1 and HTTP/2, a reverse proxy to the plain-HTTP
@@ -383,16 +388,52 @@ pub enum LintPlatformArg {
 /// `pinset export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The platform, or `all`.
+    /// The platform, or `all` (every client platform); a server (nginx, caddy, haproxy,
+    /// node-server, s_server: the box's configuration); or `p12` (a client's PKCS#12 file).
     #[arg(value_name = "TARGET", value_parser = export_targets())]
     pub target: String,
+    /// `p12`: the client whose key and certificate go in the file.
+    #[arg(value_name = "CLIENT")]
+    pub client: Option<String>,
     /// Folder to write into (created if missing; files pinset writes are replaced, others
-    /// left alone). Without it, a one-file target prints to stdout.
+    /// left alone). Without it, a one-file target prints to stdout. `p12`: the file to write.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
     #[arg(long)]
     pub system_trust: bool,
+    /// Only the addresses of this server, or this one address (repeatable) [default: every
+    /// address of the site].
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Leave out the addresses of this server, or this one address, e.g. a test server on
+    /// 127.0.0.1 (repeatable).
+    #[arg(long = "exclude", value_name = "NAME")]
+    pub exclude: Vec<String>,
+    /// android, ios and the plugins: also trust this CA (an interception proxy's, PEM or
+    /// DER) in debug builds only, without pins; release builds are unaffected.
+    #[arg(long, value_name = "CA.pem")]
+    pub debug_overrides: Option<PathBuf>,
+    /// Server targets: the server identity to serve [default: the site's first].
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Server targets: client certificates (mutual TLS), checked against the site's CA and
+    /// revocation list.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub client_auth: Option<ClientAuthArg>,
+    /// Server targets: address to listen on, `IP:PORT` (repeatable) [default: 0.0.0.0:8443
+    /// and [::]:8443].
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Server targets: the plain-HTTP server to proxy to [default: http://127.0.0.1:8080].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// `p12`: PKCS#12 encryption (docs/platforms.md says which clients need legacy).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<P12ProfileArg>,
+    /// `p12`: file holding the PKCS#12 password [else $PINSET_P12_PASSWORD, else a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// `all`: print every warning, not only how many each platform has (the index README
     /// explains them all either way).
     #[arg(short, long)]
@@ -405,6 +446,8 @@ pub struct ExportArgs {
 fn export_targets() -> clap::builder::PossibleValuesParser {
     let mut names: Vec<&'static str> = pinset::export::Target::ALL.iter().map(|t| t.name()).collect();
     names.push("all");
+    names.extend(pinset::export::Target::SERVERS.iter().map(|t| t.name()));
+    names.push("p12");
     clap::builder::PossibleValuesParser::new(names)
 }
 

@@ -482,6 +482,51 @@ impl Site {
         Ok(files)
     }
 
+    /// A PKCS#12 file of client `name`'s key and certificate, with the CA certificate that
+    /// issued it, encrypted with `profile` and `password`: the file in another profile for a
+    /// client the site already has (an older Android or macOS wants the legacy one), without
+    /// issuing a new certificate. The key is checked against the plan's pin of the client.
+    pub fn client_pkcs12(&self, name: &str, profile: P12Profile, password: &str) -> Result<Vec<u8>> {
+        let client = self.plan.client(name).ok_or_else(|| {
+            let names: Vec<&str> = self.plan.clients.iter().map(|c| c.name.as_str()).collect();
+            let hint = if names.is_empty() {
+                "this site has issued no client certificate yet".to_string()
+            } else {
+                format!("the site's clients are: {}", names.join(", "))
+            };
+            Error::bad_value("client", name, format!("is not a client of site {}", self.plan.name), Some(&hint))
+        })?;
+        if password.is_empty() {
+            return Err(Error::bad_value(
+                "PKCS#12 password",
+                "(empty)",
+                "may not be empty: it would leave the key unprotected",
+                Some("give a real password"),
+            ));
+        }
+        let slot = &client.active;
+        let chain_rel = slot.chain.as_deref().or(slot.cert.as_deref()).unwrap_or_default();
+        let chain_path = self.path(chain_rel);
+        let bytes = std::fs::read(&chain_path).map_err(|e| Error::io("cannot read", &chain_path, e))?;
+        let chain = crate::input::read_certificates(&chain_path.display().to_string(), &bytes)?;
+        let key_path = self.path(&slot.key);
+        let key_pem =
+            Zeroizing::new(std::fs::read_to_string(&key_path).map_err(|e| Error::io("cannot read", &key_path, e))?);
+        let label = key_path.display().to_string();
+        let key = rcgen::KeyPair::from_pem(&key_pem)
+            .map_err(|e| Error::bad_input(&label, format!("is not a PEM private key: {e}"), None))?;
+        let pin = crate::pin::Pin::of_spki(&rcgen::PublicKeyData::subject_public_key_info(&key));
+        if pin != slot.pin || chain.is_empty() {
+            return Err(Error::bad_input(
+                &label,
+                format!("holds a key whose pin {pin} is not client {name}'s {} in the plan", slot.pin),
+                Some("the plan and pki/ disagree; restore both from the same backup"),
+            ));
+        }
+        let key_der = Zeroizing::new(key.serialize_der());
+        pki::pkcs12(name, &key_der, &chain, password, profile)
+    }
+
     /// The site's trust as apps see it: anchors, and for every address the pins that may
     /// appear for it. Reads the anchor files, checking each against the plan.
     pub fn trust(&self) -> Result<crate::trust::SiteTrust> {
