@@ -30,7 +30,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset init shop --ip 192.168.1.10 --ip fd00::10
   pinset init --self-signed --ip 10.0.0.5 --dns hub.local
-  pinset init clinic --ip 192.168.0.2 --pin leaf")]
+  pinset init clinic --ip 192.168.0.2 --pin leaf
+  pinset init shop --ip 192.168.1.10 --pin-expiration 2027-12-31")]
     Init(InitArgs),
     /// Issue a server certificate (new addresses) or a client certificate (mutual TLS).
     #[command(subcommand)]
@@ -112,6 +113,15 @@ pub enum Command {
   pinset revoke till-1 --reason key-compromise
   pinset revoke 5f:3a:…:9c --reason superseded --json")]
     Revoke(RevokeArgs),
+    /// Show or set the last day apps enforce the site's pins (UTC). After it, apps carrying
+    /// the pins trust the site's anchors alone: a bounded life, so an app that is never
+    /// updated does not stay pinned to keys the site may have lost. A day in the past is
+    /// refused; pinset warns when the day is near.
+    #[command(after_help = "Examples:
+  pinset pin-expiration                      the current last day, and the days left
+  pinset pin-expiration 2027-12-31           set it (exports written from now on carry it)
+  pinset pin-expiration never                pins enforced until the apps change")]
+    PinExpiration(PinExpirationArgs),
     /// Check a fleet of servers as the site's apps see them: reachable or not and why, TLS
     /// version and cipher, the chain presented, the earliest expiry of the presented and
     /// of the validated chain (the site CA's own included), the name, the site's verdict,
@@ -258,6 +268,22 @@ pub struct RevokeArgs {
     /// Why (RFC 5280 reason).
     #[arg(long, value_enum, value_name = "REASON")]
     pub reason: ReasonArg,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset pin-expiration`.
+#[derive(Debug, Args)]
+pub struct PinExpirationArgs {
+    /// The last day, YYYY-MM-DD (UTC), or `never` [default: show the current one].
+    #[arg(value_name = "DATE|never")]
+    pub date: Option<String>,
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
@@ -511,6 +537,9 @@ pub struct InitArgs {
     /// Name of the first server identity.
     #[arg(long, default_value = "server", value_name = "NAME")]
     pub server_name: String,
+    /// The last day apps enforce the pins, YYYY-MM-DD (UTC) [default: no last day].
+    #[arg(long, value_name = "DATE")]
+    pub pin_expiration: Option<String>,
     /// Server addresses and certificate options.
     #[command(flatten)]
     pub server: ServerArgs,

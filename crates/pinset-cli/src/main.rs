@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Up(args) => commands::up::run(args),
         cli::Command::Revoke(args) => commands::revoke::run(args),
+        cli::Command::PinExpiration(args) => commands::pin_expiration::run(args),
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Mitm(args) => commands::mitm::run(args),
         cli::Command::Testbed(args) => commands::testbed::run(args),

@@ -155,8 +155,11 @@ mod tests {
 
     fn site(dir: &std::path::Path) -> Site {
         let server = ServerRequest::new("server", vec!["127.0.0.1".parse().expect("ip")], vec![]);
-        Site::init(dir, InitOptions { name: Some("shop".into()), mode: AuthorityMode::Ca, pin: None, server })
-            .expect("init")
+        Site::init(
+            dir,
+            InitOptions { name: Some("shop".into()), mode: AuthorityMode::Ca, pin: None, server, pin_expiration: None },
+        )
+        .expect("init")
     }
 
     fn client(site: &mut Site, name: &str) -> String {

@@ -130,6 +130,8 @@ pub struct InitOptions {
     pub pin: Option<PinTarget>,
     /// The first server.
     pub server: ServerRequest,
+    /// The last day apps enforce the pins (UTC); none: until the apps change.
+    pub pin_expiration: Option<time::Date>,
 }
 
 /// A client certificate to issue.
@@ -264,6 +266,9 @@ impl Site {
     /// fails, removes only what it created itself. The site returned does not hold the lock.
     pub fn init_with(dir: &Path, opts: InitOptions, how: &Exclusive<'_>) -> Result<Site> {
         opts.server.check()?;
+        if let Some(last) = opts.pin_expiration {
+            crate::plan::check_pin_expiration(last, OffsetDateTime::now_utc().date())?;
+        }
         let plan_path = dir.join(PLAN_FILE);
         let name = match &opts.name {
             Some(n) => n.clone(),
@@ -321,7 +326,7 @@ impl Site {
                 version: PLAN_VERSION,
                 name,
                 pin,
-                pin_expiration: None,
+                pin_expiration: opts.pin_expiration,
                 authority: Authority { mode: opts.mode, active: None, standby: None },
                 servers: Vec::new(),
                 clients: Vec::new(),
@@ -525,6 +530,25 @@ impl Site {
         }
         let key_der = Zeroizing::new(key.serialize_der());
         pki::pkcs12(name, &key_der, &chain, password, profile)
+    }
+
+    /// Sets the last day apps enforce the pins (UTC), or none. Refuses a day in the past
+    /// (see [`crate::plan::check_pin_expiration`]); writes the plan atomically under the
+    /// site's lock. Apps already shipped keep the date they carry: the change reaches them
+    /// with the next export and release.
+    pub fn set_pin_expiration(&mut self, last: Option<time::Date>) -> Result<()> {
+        if let Some(last) = last {
+            crate::plan::check_pin_expiration(last, OffsetDateTime::now_utc().date())?;
+        }
+        self.hold()?;
+        if self.plan.pin_expiration == last {
+            return Ok(());
+        }
+        let mut plan = self.plan.clone();
+        plan.pin_expiration = last;
+        plan.save(&self.path(PLAN_FILE))?;
+        self.plan = plan;
+        Ok(())
     }
 
     /// The site's trust as apps see it: anchors, and for every address the pins that may

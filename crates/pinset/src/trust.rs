@@ -135,6 +135,54 @@ impl ServerTrust {
     }
 }
 
+/// Where the pins' last day stands on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinExpiry {
+    /// The plan sets no last day: pins are enforced until the apps change.
+    Never,
+    /// Pins are enforced up to and including `last`, which is far enough away.
+    Until {
+        /// The last day.
+        last: Date,
+    },
+    /// Pins are enforced up to and including `last`, fewer than
+    /// [`crate::plan::PIN_EXPIRY_WARN_DAYS`] days away: a release with a later date must
+    /// reach users before then.
+    Near {
+        /// The last day.
+        last: Date,
+        /// Days from the day asked about to the last day (0: it is the last day).
+        days_left: i64,
+    },
+    /// Past the last day: apps enforce only the anchors.
+    Expired {
+        /// The last day.
+        last: Date,
+    },
+}
+
+impl PinExpiry {
+    /// A sentence for a warning, when there is something to warn about.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            PinExpiry::Never | PinExpiry::Until { .. } => None,
+            PinExpiry::Near { last, days_left } => Some(format!(
+                "apps stop enforcing the pins after {last} ({}): ship a release with a later pin expiration \
+                 before then, or pinning turns off",
+                match days_left {
+                    0 => "today is the last day".to_string(),
+                    1 => "1 day left".to_string(),
+                    n => format!("{n} days left"),
+                }
+            )),
+            PinExpiry::Expired { last } => Some(format!(
+                "the pins expired after {last}: apps carrying them enforce only the anchors, so pinning is off; \
+                 set a later pin expiration and ship a release with it"
+            )),
+        }
+    }
+}
+
 /// Everything apps trust for a site: read once from the plan and the anchor files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteTrust {
@@ -266,6 +314,22 @@ impl SiteTrust {
     /// Every server's own keys, each once: what leaf-only platforms (curl, Chromium) check.
     pub fn leaf_pins(&self) -> Vec<TrustPin> {
         dedup(self.servers.iter().flat_map(|s| s.leaf_pins.iter()))
+    }
+
+    /// Where the pins' last day stands on `today` (UTC).
+    pub fn pin_expiry(&self, today: Date) -> PinExpiry {
+        match self.pins_expire_after {
+            None => PinExpiry::Never,
+            Some(last) if today > last => PinExpiry::Expired { last },
+            Some(last) => {
+                let days_left = (last - today).whole_days();
+                if days_left < crate::plan::PIN_EXPIRY_WARN_DAYS {
+                    PinExpiry::Near { last, days_left }
+                } else {
+                    PinExpiry::Until { last }
+                }
+            }
+        }
     }
 
     /// Whether pins are past their last day on `today` (UTC): apps then enforce only the

@@ -365,9 +365,19 @@ pub fn export_all(model: &SiteTrust, options: &Options) -> (Vec<ExportFile>, Vec
     (files, warnings)
 }
 
-/// Warnings every target shares: the rotation rules of docs/platforms.md.
+/// Warnings every target shares: the rotation rules of docs/platforms.md, and pins whose
+/// last day is past or near (an export of already-expired pin-sets turns pinning off
+/// without a word).
 fn common_warnings(model: &SiteTrust, target: Target) -> Vec<Warning> {
     let mut out = Vec::new();
+    let expiry = model.pin_expiry(time::OffsetDateTime::now_utc().date());
+    if let Some(message) = expiry.warning() {
+        let rule = match expiry {
+            crate::trust::PinExpiry::Expired { .. } => "pins-expired",
+            _ => "pins-expire-soon",
+        };
+        out.push(Warning { target, rule, message });
+    }
     for s in &model.servers {
         let pins = match target {
             Target::Curl | Target::Chromium => &s.leaf_pins,
