@@ -603,8 +603,8 @@ pub struct IssueClientArgs {
     /// Validity in days.
     #[arg(long, value_name = "N", default_value_t = 397)]
     pub days: u32,
-    /// PKCS#12 encryption: modern (AES-256, HMAC-SHA256) or legacy (3DES, SHA-1 MAC, for
-    /// older Android and macOS).
+    /// PKCS#12 encryption: modern (AES-256, HMAC-SHA256) or legacy (3DES, SHA-1 MAC) for
+    /// Android 13 and older, iOS/macOS, Windows before 10 1709, Java before 8u301/11.0.12.
     #[arg(long, value_enum, default_value = "modern")]
     pub p12_profile: P12ProfileArg,
     /// File holding the PKCS#12 password [else $PINSET_P12_PASSWORD, else a prompt].
@@ -624,9 +624,9 @@ pub struct IssueClientArgs {
 /// PKCS#12 profile.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum P12ProfileArg {
-    /// PBES2 AES-256-CBC, HMAC-SHA256.
+    /// PBES2 AES-256-CBC, HMAC-SHA256: Windows 10 1709+, Java 8u301+/11.0.12+, NSS, OpenSSL.
     Modern,
-    /// 3DES, HMAC-SHA1.
+    /// 3DES, HMAC-SHA1: for Android 13 and older, iOS and macOS; Windows, Java, NSS and OpenSSL read it too.
     Legacy,
 }
 
