@@ -140,7 +140,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset mitm --listen 0.0.0.0:8080 --site shop             a proxy for a phone; all attacks in turn
   pinset mitm --reverse 192.168.1.10:8443 --listen 0.0.0.0:8443 --attack trusted-ca
-  pinset mitm --listen 127.0.0.1:8080 --duration 60 --json  one JSON object per line")]
+  pinset mitm --listen 127.0.0.1:8080 --duration 60s --json  one JSON object per line")]
     Mitm(MitmArgs),
     /// A local catalogue of bad TLS endpoints made from the site's CA (expired, wrong
     /// name, untrusted root, SHA-1, RSA-1024, TLS 1.0 …) and one genuine control, each on
@@ -790,9 +790,9 @@ pub struct MitmArgs {
     /// once.
     #[arg(long, value_name = "DIR", default_value = "pinset-mitm")]
     pub ca_dir: PathBuf,
-    /// Stop after this many seconds [default: at Ctrl-C].
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<u64>,
+    /// Stop after this long (`90s`, `5m`, or seconds) [default: at Ctrl-C].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub duration: Option<std::time::Duration>,
     /// Seconds a connection may show nothing decisive before it is inconclusive.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub timeout: u64,
@@ -818,9 +818,9 @@ pub struct TestbedArgs {
     /// The first port; the endpoints take the ports that follow (0: any free ports).
     #[arg(long, value_name = "N", default_value_t = 9400)]
     pub first_port: u16,
-    /// Stop after this many seconds [default: at Ctrl-C].
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<u64>,
+    /// Stop after this long (`90s`, `5m`, or seconds) [default: at Ctrl-C].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub duration: Option<std::time::Duration>,
     /// Seconds a connection may show nothing decisive before it is inconclusive.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub timeout: u64,

@@ -192,8 +192,8 @@ fn p12(site: &Site, args: &ExportArgs) -> anyhow::Result<ExitStatus> {
     pinset::atomic::write(out, &bytes, pinset::atomic::SECRET_MODE)?;
     output::emit(&format!("{}\n", out.display()))?;
     let what = match profile {
-        P12Profile::Modern => "modern: AES-256-CBC, HMAC-SHA256",
-        P12Profile::Legacy => "legacy: 3DES, HMAC-SHA1; OpenSSL 3 reads it with -legacy",
+        P12Profile::Modern => "modern: AES-256-CBC, HMAC-SHA256, for Windows 10 1709+, Java and desktop browsers",
+        P12Profile::Legacy => "legacy: 3DES, HMAC-SHA1, for Android up to 13, iOS and macOS",
     };
     output::message(&format!("PKCS#12 of client {client:?} ({what}), mode 0600, with the certificate it has\n"));
     Ok(ExitStatus::Success)
