@@ -6,6 +6,8 @@
 
 mod common;
 
+#[path = "common/server.rs"]
+mod server;
 #[path = "common/snapshot.rs"]
 mod snapshot;
 
@@ -173,4 +175,22 @@ fn pin_in_curls_syntax_prints_the_servers_own_keys_and_says_why() {
     let out = run(&["pin", "--site", s(&site), "--format", "okhttp"]);
     assert!(stdout(&out).contains("authority"), "{}", stdout(&out));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn check_warns_while_the_pins_last_day_is_near() {
+    let t = tempdir();
+    let site = init_site(t.path(), "shop", &["--ip", "127.0.0.1", "--pin-expiration", &day(400)]);
+    let running = server::Running::start(&["serve", "--site", s(&site), "--listen", "127.0.0.1:0"]);
+    let target = running.addr.to_string();
+
+    let far = run(&["check", &target, "--site", s(&site)]);
+    assert_exit(&far, 0, "a far day");
+
+    let out = run(&["pin-expiration", &day(12), "--site", s(&site)]);
+    assert_exit(&out, 0, "set a near day");
+    let near = run(&["check", &target, "--site", s(&site)]);
+    assert_exit(&near, 1, "a near day is a warning");
+    assert_contains(&stdout(&near), &["the site's pins expire after", "(12 days left)"], "check");
+    drop(running);
 }
