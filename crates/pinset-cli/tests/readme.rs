@@ -75,10 +75,11 @@ fn guides(text: &str) -> Vec<Guide> {
                 .unwrap_or(0);
             let background = code.ends_with('&');
             guide.steps.push(Step { command, expected_exit, background, shown: Vec::new() });
-        } else if let Some(step) = guide.steps.last_mut() {
-            if !line.trim().is_empty() && !line.contains('…') {
-                step.shown.push(line.to_string());
-            }
+        } else if let Some(step) = guide.steps.last_mut()
+            && !line.trim().is_empty()
+            && !line.contains('…')
+        {
+            step.shown.push(line.to_string());
         }
     }
     guides.retain(|g| !g.steps.is_empty());

@@ -298,7 +298,7 @@ pub fn check_pin_expiration(last: time::Date, today: time::Date) -> Result<()> {
         return Err(Error::bad_value(
             "pin expiration",
             &last.to_string(),
-            &format!("is in the past (today is {today}): apps would export pin-sets that are already off"),
+            format!("is in the past (today is {today}): apps would export pin-sets that are already off"),
             Some("give a later day, far enough for a release with new pins to reach every user"),
         ));
     }
