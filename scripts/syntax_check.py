@@ -1,6 +1,6 @@
 """Parses files with a tree-sitter grammar and reports every syntax error.
 
-Usage: syntax_check.py LANGUAGE FILE...   (LANGUAGE: swift, kotlin, dart, csharp, typescript)
+Usage: syntax_check.py LANGUAGE FILE...   (LANGUAGE: swift, kotlin, dart, csharp, typescript, java)
 """
 
 import sys
@@ -8,6 +8,7 @@ import sys
 import tree_sitter
 import tree_sitter_c_sharp
 import tree_sitter_dart
+import tree_sitter_java
 import tree_sitter_kotlin
 import tree_sitter_swift
 import tree_sitter_typescript
@@ -18,6 +19,7 @@ GRAMMARS = {
     "dart": tree_sitter_dart.language,
     "csharp": tree_sitter_c_sharp.language,
     "typescript": tree_sitter_typescript.language_typescript,
+    "java": tree_sitter_java.language,
 }
 
 

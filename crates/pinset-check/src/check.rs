@@ -403,6 +403,15 @@ fn judge(
         Some(Ok(v)) => {
             let detail = match &v.pins {
                 PinCheck::Matched { pin, .. } | PinCheck::MatchedWithoutNameCheck { pin } => {
+                    if let pinset::trust::PinExpiry::Near { last, days_left } = site.trust.pin_expiry(now.date()) {
+                        problems.push(Problem {
+                            status: Status::Warning,
+                            text: format!(
+                                "the site's pins expire after {last} ({days_left} days left): apps then enforce \
+                                 only its anchors; ship a release with a later pin expiration first"
+                            ),
+                        });
+                    }
                     format!("valid for {}, pin {pin} matched", probe.target.host)
                 }
                 PinCheck::Expired { expired_after } => {

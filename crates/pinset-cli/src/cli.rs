@@ -30,7 +30,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset init shop --ip 192.168.1.10 --ip fd00::10
   pinset init --self-signed --ip 10.0.0.5 --dns hub.local
-  pinset init clinic --ip 192.168.0.2 --pin leaf")]
+  pinset init clinic --ip 192.168.0.2 --pin leaf
+  pinset init shop --ip 192.168.1.10 --pin-expiration 2027-12-31")]
     Init(InitArgs),
     /// Issue a server certificate (new addresses) or a client certificate (mutual TLS).
     #[command(subcommand)]
@@ -81,7 +82,12 @@ pub enum Command {
   pinset export android --out app/src/main       res/xml/network_security_config.xml and res/raw/…
   pinset export okhttp --out export/okhttp       Kotlin and Java
   pinset export trustkit > TrustKit.plist        a one-file target prints to stdout
-  pinset export all --out pinning                every target and a README index")]
+  pinset export all --out pinning                every target and a README index
+  pinset export all --exclude 127.0.0.1 --out release     a test address kept out of what ships
+  pinset export capacitor-plugin --out plugins/pinset     a native pinning plugin of the site's own
+  pinset export android --debug-overrides mitmproxy-ca.pem --out app/src/main
+  pinset export nginx --server backoffice --client-auth require --out /etc/nginx/conf.d
+  pinset export p12 till-1 --profile legacy --out till-1-legacy.p12")]
     Export(ExportArgs),
     /// The TLS front of an on-site server: the site's certificate (chosen by SNI or by the
     /// address dialled), mutual TLS, HTTP/1.1 and HTTP/2, a reverse proxy to the plain-HTTP
@@ -128,6 +134,15 @@ pub enum Command {
   pinset status --site shop
   pinset status --json")]
     Status(StatusArgs),
+    /// Show or set the last day apps enforce the site's pins (UTC). After it, apps carrying
+    /// the pins trust the site's anchors alone: a bounded life, so an app that is never
+    /// updated does not stay pinned to keys the site may have lost. A day in the past is
+    /// refused; pinset warns when the day is near.
+    #[command(after_help = "Examples:
+  pinset pin-expiration                      the current last day, and the days left
+  pinset pin-expiration 2027-12-31           set it (exports written from now on carry it)
+  pinset pin-expiration never                pins enforced until the apps change")]
+    PinExpiration(PinExpirationArgs),
     /// Check a fleet of servers as the site's apps see them: reachable or not and why, TLS
     /// version and cipher, the chain presented, the earliest expiry of the presented and
     /// of the validated chain (the site CA's own included), the name, the site's verdict,
@@ -146,7 +161,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   pinset mitm --listen 0.0.0.0:8080 --site shop             a proxy for a phone; all attacks in turn
   pinset mitm --reverse 192.168.1.10:8443 --listen 0.0.0.0:8443 --attack trusted-ca
-  pinset mitm --listen 127.0.0.1:8080 --duration 60 --json  one JSON object per line")]
+  pinset mitm --listen 127.0.0.1:8080 --duration 60s --json  one JSON object per line")]
     Mitm(MitmArgs),
     /// A local catalogue of bad TLS endpoints made from the site's CA (expired, wrong
     /// name, untrusted root, SHA-1, RSA-1024, TLS 1.0 …) and one genuine control, each on
@@ -308,6 +323,22 @@ pub struct ReleaseAddArgs {
     /// The platforms it ships on (export targets), comma-separated.
     #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
     pub platform: Vec<String>,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset pin-expiration`.
+#[derive(Debug, Args)]
+pub struct PinExpirationArgs {
+    /// The last day, YYYY-MM-DD (UTC), or `never` [default: show the current one].
+    #[arg(value_name = "DATE|never")]
+    pub date: Option<String>,
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,
@@ -539,16 +570,52 @@ pub enum LintPlatformArg {
 /// `pinset export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The platform, or `all`.
+    /// The platform, or `all` (every client platform); a server (nginx, caddy, haproxy,
+    /// node-server, s_server: the box's configuration); or `p12` (a client's PKCS#12 file).
     #[arg(value_name = "TARGET", value_parser = export_targets())]
     pub target: String,
+    /// `p12`: the client whose key and certificate go in the file.
+    #[arg(value_name = "CLIENT")]
+    pub client: Option<String>,
     /// Folder to write into (created if missing; files pinset writes are replaced, others
-    /// left alone). Without it, a one-file target prints to stdout.
+    /// left alone). Without it, a one-file target prints to stdout. `p12`: the file to write.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
     #[arg(long)]
     pub system_trust: bool,
+    /// Only the addresses of this server, or this one address (repeatable) [default: every
+    /// address of the site].
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Leave out the addresses of this server, or this one address, e.g. a test server on
+    /// 127.0.0.1 (repeatable).
+    #[arg(long = "exclude", value_name = "NAME")]
+    pub exclude: Vec<String>,
+    /// android, ios and the plugins: also trust this CA (an interception proxy's, PEM or
+    /// DER) in debug builds only, without pins; release builds are unaffected.
+    #[arg(long, value_name = "CA.pem")]
+    pub debug_overrides: Option<PathBuf>,
+    /// Server targets: the server identity to serve [default: the site's first].
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Server targets: client certificates (mutual TLS), checked against the site's CA and
+    /// revocation list.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub client_auth: Option<ClientAuthArg>,
+    /// Server targets: address to listen on, `IP:PORT` (repeatable) [default: 0.0.0.0:8443
+    /// and [::]:8443].
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Server targets: the plain-HTTP server to proxy to [default: http://127.0.0.1:8080].
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// `p12`: PKCS#12 encryption (docs/platforms.md says which clients need legacy).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Option<P12ProfileArg>,
+    /// `p12`: file holding the PKCS#12 password [else $PINSET_P12_PASSWORD, else a prompt].
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// `all`: print every warning, not only how many each platform has (the index README
     /// explains them all either way).
     #[arg(short, long)]
@@ -566,6 +633,8 @@ pub struct ExportArgs {
 fn export_targets() -> clap::builder::PossibleValuesParser {
     let mut names: Vec<&'static str> = pinset::export::Target::ALL.iter().map(|t| t.name()).collect();
     names.push("all");
+    names.extend(pinset::export::Target::SERVERS.iter().map(|t| t.name()));
+    names.push("p12");
     clap::builder::PossibleValuesParser::new(names)
 }
 
@@ -629,6 +698,9 @@ pub struct InitArgs {
     /// Name of the first server identity.
     #[arg(long, default_value = "server", value_name = "NAME")]
     pub server_name: String,
+    /// The last day apps enforce the pins, YYYY-MM-DD (UTC) [default: no last day].
+    #[arg(long, value_name = "DATE")]
+    pub pin_expiration: Option<String>,
     /// Server addresses and certificate options.
     #[command(flatten)]
     pub server: ServerArgs,
@@ -692,8 +764,8 @@ pub struct IssueClientArgs {
     /// Validity in days.
     #[arg(long, value_name = "N", default_value_t = 397)]
     pub days: u32,
-    /// PKCS#12 encryption: modern (AES-256, HMAC-SHA256) or legacy (3DES, SHA-1 MAC, for
-    /// older Android and macOS).
+    /// PKCS#12 encryption: modern (AES-256, HMAC-SHA256) or legacy (3DES, SHA-1 MAC) for
+    /// Android 13 and older, iOS/macOS, Windows before 10 1709, Java before 8u301/11.0.12.
     #[arg(long, value_enum, default_value = "modern")]
     pub p12_profile: P12ProfileArg,
     /// File holding the PKCS#12 password [else $PINSET_P12_PASSWORD, else a prompt].
@@ -713,9 +785,9 @@ pub struct IssueClientArgs {
 /// PKCS#12 profile.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum P12ProfileArg {
-    /// PBES2 AES-256-CBC, HMAC-SHA256.
+    /// PBES2 AES-256-CBC, HMAC-SHA256: Windows 10 1709+, Java 8u301+/11.0.12+, NSS, OpenSSL.
     Modern,
-    /// 3DES, HMAC-SHA1.
+    /// 3DES, HMAC-SHA1: for Android 13 and older, iOS and macOS; Windows, Java, NSS and OpenSSL read it too.
     Legacy,
 }
 
@@ -879,9 +951,9 @@ pub struct MitmArgs {
     /// once.
     #[arg(long, value_name = "DIR", default_value = "pinset-mitm")]
     pub ca_dir: PathBuf,
-    /// Stop after this many seconds [default: at Ctrl-C].
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<u64>,
+    /// Stop after this long (`90s`, `5m`, or seconds) [default: at Ctrl-C].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub duration: Option<std::time::Duration>,
     /// Seconds a connection may show nothing decisive before it is inconclusive.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub timeout: u64,
@@ -907,9 +979,9 @@ pub struct TestbedArgs {
     /// The first port; the endpoints take the ports that follow (0: any free ports).
     #[arg(long, value_name = "N", default_value_t = 9400)]
     pub first_port: u16,
-    /// Stop after this many seconds [default: at Ctrl-C].
-    #[arg(long, value_name = "SECS")]
-    pub duration: Option<u64>,
+    /// Stop after this long (`90s`, `5m`, or seconds) [default: at Ctrl-C].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub duration: Option<std::time::Duration>,
     /// Seconds a connection may show nothing decisive before it is inconclusive.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub timeout: u64,

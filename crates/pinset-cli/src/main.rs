@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         cli::Command::Renew(args) => commands::renew::run(args),
         cli::Command::Rotate(cmd) => commands::rotate::run(cmd),
         cli::Command::Status(args) => commands::status::run(args),
+        cli::Command::PinExpiration(args) => commands::pin_expiration::run(args),
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Mitm(args) => commands::mitm::run(args),
         cli::Command::Testbed(args) => commands::testbed::run(args),

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use pinset::Remedy;
 use pinset_net::{ErrorKind, Phase, RedirectRefusal};
+use rustls::AlertDescription;
 
 /// The error as the library error the report prints, `SERVER: what happened`, with its hint.
 /// `output` is the `-o` file of `get`, if any (nothing is written to it on a failure).
@@ -40,9 +41,16 @@ pub fn hint(kind: &ErrorKind, output: Option<&Path>) -> Option<String> {
         ErrorKind::ClientCertificate { presented: false, .. } => {
             "give one with --cert FILE --key FILE or --p12 FILE (see `pinset issue client`)".into()
         }
-        ErrorKind::ClientCertificate { presented: true, .. } => {
-            "the server trusts another CA: issue the client certificate from the site the server trusts".into()
+        ErrorKind::ClientCertificate { presented: true, alert: AlertDescription::CertificateRevoked } => {
+            "the certificate is revoked (`pinset revoke`): issue the client a new one with `pinset issue client`".into()
         }
+        ErrorKind::ClientCertificate { presented: true, alert: AlertDescription::CertificateExpired } => {
+            "the certificate has expired: issue the client a new one with `pinset issue client`".into()
+        }
+        ErrorKind::ClientCertificate { presented: true, .. } => "the server trusts another CA, or restricts the \
+                                                                  clients it accepts by name: issue the client \
+                                                                  certificate from the site the server trusts"
+            .into(),
         ErrorKind::ShortBody { .. } => match output {
             Some(file) => format!("nothing was written to {}; try again, and check the server's logs", file.display()),
             None => "the response is incomplete; try again, and check the server's logs".into(),

@@ -255,3 +255,72 @@ fn an_out_that_is_a_file_is_refused_and_left_alone() {
     assert!(err.contains("notes.txt") && err.contains("is a file, not a folder"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "mine");
 }
+
+#[test]
+fn a_test_server_can_be_kept_out_of_every_export() {
+    let tmp = tempdir();
+    let site = init_site(tmp.path(), "site", &["--ip", "192.168.1.10", "--dns", "shop.example"]);
+    let out = pinset()
+        .args(["issue", "server", "bench", "--ip", "127.0.0.1", "--site", s(&site)])
+        .output()
+        .expect("run pinset issue server");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // By server name and by address: nothing of the test server in any file of any target.
+    for how in [&["--exclude", "bench"][..], &["--exclude", "127.0.0.1"][..], &["--only", "server"][..]] {
+        let dir = tmp.path().join(format!("release{}", how.join("")));
+        let res =
+            pinset().args(["export", "all", "--site", s(&site), "--out", s(&dir)]).args(how).output().expect("run");
+        assert!(res.status.success(), "{how:?}: {}", String::from_utf8_lossy(&res.stderr));
+        let files = tree(&dir);
+        for (path, bytes) in &files {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(!text.contains("127.0.0.1"), "{how:?}: {path} still names the test server's address");
+        }
+        let nsc = String::from_utf8_lossy(&files["android/res/xml/network_security_config.xml"]).into_owned();
+        assert!(nsc.contains("192.168.1.10") && nsc.contains("shop.example"), "{how:?}: the production addresses stay");
+    }
+
+    // One address of a server: the others stay.
+    let dir = tmp.path().join("no-dns");
+    let res = pinset()
+        .args(["export", "android", "--site", s(&site), "--out", s(&dir), "--exclude", "shop.example"])
+        .output()
+        .expect("run");
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let nsc = std::fs::read_to_string(dir.join("res/xml/network_security_config.xml")).expect("read");
+    assert!(nsc.contains("192.168.1.10") && nsc.contains("127.0.0.1") && !nsc.contains("shop.example"), "{nsc}");
+
+    // A self-signed site: excluding a server drops its own certificates from the anchors too.
+    let hub = init_site(tmp.path(), "hub", &["--self-signed", "--ip", "10.0.0.5", "--server-name", "hub"]);
+    let res = pinset()
+        .args(["issue", "server", "bench", "--ip", "127.0.0.1", "--site", s(&hub)])
+        .output()
+        .expect("run pinset issue server");
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let dir = tmp.path().join("hub-release");
+    let res = pinset()
+        .args(["export", "android", "--site", s(&hub), "--out", s(&dir), "--exclude", "bench"])
+        .output()
+        .expect("run");
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let raw: Vec<String> = tree(&dir).keys().filter(|k| k.starts_with("res/raw/")).cloned().collect();
+    assert_eq!(raw.len(), 2, "the hub's active and standby certificates only: {raw:?}");
+    assert!(raw.iter().all(|r| !r.contains("bench")), "{raw:?}");
+
+    // A name that is neither, and a selection that leaves nothing, are refused, naming what there is.
+    for (how, want) in [
+        (&["--exclude", "tills"][..], "is neither a server nor an address of site site"),
+        (&["--only", "10.9.9.9"][..], "is neither a server nor an address of site site"),
+        (&["--exclude", "server", "--exclude", "bench"][..], "leaves no address of site site to export"),
+    ] {
+        let dir = tmp.path().join("refused");
+        let res =
+            pinset().args(["export", "all", "--site", s(&site), "--out", s(&dir)]).args(how).output().expect("run");
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{how:?}: {err}");
+        assert!(err.contains(want), "{how:?}: {err}");
+        assert!(err.contains("hint: the site's servers and addresses are: server server (192.168.1.10, shop.example); server bench (127.0.0.1)"), "{how:?}: {err}");
+        assert!(!dir.exists(), "{how:?}: nothing is written");
+    }
+}

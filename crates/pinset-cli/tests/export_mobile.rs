@@ -808,3 +808,166 @@ fn each_platform_gap_is_named_by_its_warning() {
         }
     }
 }
+
+/// Reads a configuration profile with `plistlib` and reports each key's type as Python
+/// sees it (`str`, `int`, `bytes`, `bool`, `list`, `dict`), data as base64.
+const PROFILE_SCRIPT: &str = r#"
+import base64, json, plistlib, sys
+with open(sys.argv[1], "rb") as f:
+    root = plistlib.load(f)
+def describe(v):
+    if isinstance(v, dict):
+        return {k: describe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [describe(x) for x in v]
+    if isinstance(v, bytes):
+        return {"type": "bytes", "value": base64.b64encode(v).decode()}
+    return {"type": type(v).__name__, "value": v}
+print(json.dumps(describe(root)))
+"#;
+
+/// `value` (as PROFILE_SCRIPT describes it) has the Python type `ty`; its value.
+fn typed<'a>(value: &'a Value, ty: &str, what: &str) -> &'a Value {
+    assert_eq!(value["type"], ty, "{what}: {value}");
+    &value["value"]
+}
+
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[test]
+fn the_ios_configuration_profile_has_the_structure_apple_documents() {
+    let tmp = tempdir();
+    for kind in KINDS {
+        let site = Site::new(tmp.path(), kind);
+        let (a, b) = (tmp.path().join(format!("profile-{kind:?}-a")), tmp.path().join(format!("profile-{kind:?}-b")));
+        export(&site, "ios", &a, &[]);
+        export(&site, "ios", &b, &[]);
+        let name = std::fs::read_dir(&a)
+            .expect("export folder")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .find(|n| n.ends_with(".mobileconfig"))
+            .unwrap_or_else(|| panic!("{kind:?}: no .mobileconfig"));
+        let path = a.join(&name);
+        let what = format!("{kind:?}: {name}");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            std::fs::read(b.join(&name)).expect("read"),
+            "{what}: re-exports are identical"
+        );
+        let p = python_json(PROFILE_SCRIPT, &[s(&path)]);
+        // Top level: a Configuration profile (Apple, Configuration Profile Reference).
+        assert_eq!(typed(&p["PayloadType"], "str", &what), "Configuration");
+        assert_eq!(typed(&p["PayloadVersion"], "int", &what), 1);
+        let top_id = typed(&p["PayloadIdentifier"], "str", &what).as_str().expect("str").to_string();
+        assert!(top_id.contains('.'), "{what}: a reverse-DNS identifier: {top_id}");
+        let top_uuid = typed(&p["PayloadUUID"], "str", &what).as_str().expect("str").to_string();
+        assert!(is_uuid(&top_uuid), "{what}: {top_uuid}");
+        let display = typed(&p["PayloadDisplayName"], "str", &what).as_str().expect("str");
+        let site_name = site.dir.file_name().and_then(|n| n.to_str()).expect("site name");
+        assert!(display.contains(site_name), "{what}: the profile is named after the site: {display}");
+        let payloads = p["PayloadContent"].as_array().expect("PayloadContent is an array");
+        assert_eq!(payloads.len(), 2, "{what}: the active and standby anchors");
+        let mut uuids = BTreeSet::from([top_uuid]);
+        let mut ids = BTreeSet::from([top_id.clone()]);
+        let mut pins = BTreeSet::new();
+        for (i, payload) in payloads.iter().enumerate() {
+            let w = format!("{what} payload {i}");
+            assert_eq!(typed(&payload["PayloadType"], "str", &w), "com.apple.security.root");
+            assert_eq!(typed(&payload["PayloadVersion"], "int", &w), 1);
+            let id = typed(&payload["PayloadIdentifier"], "str", &w).as_str().expect("str");
+            assert!(id.starts_with(&format!("{top_id}.")), "{w}: {id} under {top_id}");
+            let uuid = typed(&payload["PayloadUUID"], "str", &w).as_str().expect("str");
+            assert!(is_uuid(uuid), "{w}: {uuid}");
+            assert!(uuids.insert(uuid.to_string()) && ids.insert(id.to_string()), "{w}: identifiers are distinct");
+            assert!(!typed(&payload["PayloadDisplayName"], "str", &w).as_str().expect("str").is_empty());
+            let der = typed(&payload["PayloadContent"], "bytes", &w).as_str().expect("base64").to_string();
+            pins.extend(pins_of_base64_certificates(&a, &[der]));
+        }
+        assert_eq!(pins, site.anchor_pins(), "{what}: the payloads are the site's anchors");
+    }
+    // The README tells how to install it and turn on full trust.
+    let other = tempdir();
+    let site = Site::new(other.path(), Kind::Ca);
+    let out = tmp.path().join("profile-all");
+    export(&site, "all", &out, &[]);
+    let index = std::fs::read_to_string(out.join("README.md")).expect("README.md");
+    assert!(index.contains("Certificate Trust Settings") && index.contains(".mobileconfig"), "{index}");
+}
+
+/// Reads what `<debug-overrides>` holds, and where it is.
+const DEBUG_OVERRIDES_SCRIPT: &str = r#"
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+parent = {child: node for node in root.iter() for child in node}
+print(json.dumps({
+    "children": [c.tag for c in root],
+    "parents": [parent[d].tag for d in root.iter("debug-overrides")],
+    "overrides": [
+        {"children": [c.tag for c in d], "certificates": [c.attrib for t in d.findall("trust-anchors") for c in t]}
+        for d in root.iter("debug-overrides")
+    ],
+}))
+"#;
+
+#[test]
+fn android_debug_overrides_trust_the_proxy_ca_in_debuggable_builds_only() {
+    let tmp = tempdir();
+    let proxy = pinset_testkit::pki::Ca::root("Test Interception Proxy CA");
+    let proxy_pem = proxy.write(tmp.path(), "proxy-ca");
+    for kind in KINDS {
+        let site = Site::new(tmp.path(), kind);
+        let plain = tmp.path().join(format!("android-plain-{kind:?}"));
+        let out = tmp.path().join(format!("android-debug-{kind:?}"));
+        export(&site, "android", &plain, &[]);
+        let stderr = export(&site, "android", &out, &["--debug-overrides", s(&proxy_pem)]);
+        let config = out.join("res/xml/network_security_config.xml");
+        let what = format!("{kind:?}: {}", config.display());
+        // The release configuration is unchanged: the same domain-configs, anchors and pins.
+        let nsc = python_json(NSC_SCRIPT, &[s(&config)]);
+        let plain_nsc = python_json(NSC_SCRIPT, &[s(&plain.join("res/xml/network_security_config.xml"))]);
+        assert_eq!(nsc["configs"], plain_nsc["configs"], "{what}: the domain-configs do not change");
+        assert_eq!(nsc["pin_set_parents"], plain_nsc["pin_set_parents"], "{what}");
+        let d = python_json(DEBUG_OVERRIDES_SCRIPT, &[s(&config)]);
+        // One debug-overrides, a child of network-security-config (anywhere else the file does
+        // not parse on a device), after the domain-configs.
+        assert_eq!(d["parents"], serde_json::json!(["network-security-config"]), "{what}");
+        let children = d["children"].as_array().expect("children");
+        assert_eq!(children.last(), Some(&Value::from("debug-overrides")), "{what}");
+        assert!(children[..children.len() - 1].iter().all(|c| c == "domain-config"), "{what}");
+        let overrides = &d["overrides"][0];
+        assert_eq!(overrides["children"], serde_json::json!(["trust-anchors"]), "{what}: no pin-set there");
+        let certs = overrides["certificates"].as_array().expect("certificates");
+        assert_eq!(certs.len(), 1, "{what}: the proxy CA alone, never system or user CAs");
+        assert_eq!(certs[0]["overridePins"], "true", "{what}: overridePins stated explicitly");
+        let src = certs[0]["src"].as_str().expect("src");
+        let raw = src.strip_prefix("@raw/").expect("@raw/");
+        assert!(is_resource_name(raw), "{what}: {raw}");
+        let file = out.join(format!("res/raw/{raw}.pem"));
+        assert_eq!(file_pin(&file), proxy.pin().to_base64(), "{what}: the raw resource is the proxy CA");
+        let android = warning_rules(&stderr).remove("android").unwrap_or_default();
+        assert!(android.contains("android-debug-overrides"), "{what}: {stderr}");
+        assert!(stderr.contains("release builds are unaffected"), "{what}: {stderr}");
+    }
+    // A target that has no debug-only switch refuses the flag rather than ignore it.
+    let other = tempdir();
+    let site = Site::new(other.path(), Kind::Ca);
+    let out = pinset()
+        .args(["export", "okhttp", "--site", s(&site.dir), "--debug-overrides", s(&proxy_pem)])
+        .output()
+        .expect("run pinset");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is for android, ios"), "{:?}", out);
+    // A leaf is not a proxy CA.
+    let leaf = site.dir.join("pki/servers/server/cert.pem");
+    let out = pinset()
+        .args(["export", "android", "--site", s(&site.dir), "--debug-overrides", s(&leaf)])
+        .output()
+        .expect("run pinset");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a CA certificate"), "{:?}", out);
+}

@@ -1,9 +1,9 @@
 //! Commands that change one site at the same moment, as scripts and impatient people run
 //! them: ten `issue server` of different names all reach the plan and the ledger, ten of one
 //! name give one server and nine clear refusals, six `init` of one folder on a slow disk give
-//! one intact site, renewals, promotions, a retirement, releases and issues all at once
-//! leave a site whose plan and ledger agree, and a busy site is waited for (saying so) or
-//! refused at once.
+//! one intact site, ten `revoke` and five `pin-expiration` at once all land, renewals,
+//! promotions, a retirement, releases and issues all at once leave a site whose plan and
+//! ledger agree, and a busy site is waited for (saying so) or refused at once.
 //!
 //! The slow disk is `pinset_testkit::SlowFsync` (every fsync delayed, as on the disk where
 //! the lost updates were seen); it needs gcc, which `scripts/setup` installs.
@@ -262,4 +262,40 @@ fn renewals_promotions_a_retirement_releases_and_issues_at_once_leave_a_consiste
     assert_site_works(&site, "c2", "127.0.0.3", &t.path().join("out"));
     assert_eq!(leftovers(&site), Vec::<String>::new());
     assert_eq!(keys_outside_pki(t.path(), &site), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn ten_revokes_and_pin_expirations_at_once_all_reach_the_ledger_the_list_and_the_plan() {
+    let t = tempdir();
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let password = t.path().join("pw");
+    std::fs::write(&password, "a passphrase for the test clients").expect("password file");
+    for i in 1..=10 {
+        let out =
+            run_pinset(&["issue", "client", &format!("c{i}"), "--site", s(&site), "--password-file", s(&password)]);
+        assert_exit(&out, 0, "issue client");
+    }
+    let shim = slow_disk();
+    let log = t.path().join("fsyncs");
+    let today = time::OffsetDateTime::now_utc().date();
+    let days: Vec<String> = (1..=5).map(|i| (today + time::Duration::days(300 + i)).to_string()).collect();
+    let mut commands: Vec<Vec<String>> = (1..=10)
+        .map(|i| ["revoke", &format!("c{i}"), "--reason", "superseded", "--site", s(&site)].map(String::from).to_vec())
+        .collect();
+    commands.extend(days.iter().map(|d| ["pin-expiration", d, "--site", s(&site)].map(String::from).to_vec()));
+    let outs = all_at_once(commands, shim.as_ref().ok().map(|sh| (sh, Duration::from_millis(20), log.as_path())));
+    for out in &outs {
+        assert_exit(out, 0, "each command, after waiting its turn");
+    }
+    let revoked: Vec<_> = ledger_rows(&site).into_iter().filter(|r| r.status == "revoked").collect();
+    assert_eq!(revoked.len(), 10, "ten revocations in the ledger: {revoked:?}");
+    let crl = common::run("openssl", &["crl", "-in", s(&site.join("pki/crl.pem")), "-noout", "-text"]);
+    let listed = String::from_utf8_lossy(&crl.stdout).to_ascii_lowercase();
+    for row in &revoked {
+        assert!(listed.contains(&row.serial), "{} is on the list", row.name);
+    }
+    let last = pinset::Site::open(&site).expect("plan").plan.pin_expiration.expect("a day").to_string();
+    assert!(days.contains(&last), "the plan holds one of the days set: {last}");
+    assert_eq!(leftovers(&site), Vec::<String>::new());
+    assert_site_works(&site, "server", "127.0.0.1", &t.path().join("out"));
 }

@@ -1,9 +1,11 @@
-//! `kill -9` at random moments of `init`, `issue server`, `renew`, `rotate promote` and
-//! `rotate retire`: after each, the next command works (it removes what the killed one
+//! `kill -9` at random moments of `init`, `issue server`, `revoke`, `pin-expiration`,
+//! `renew`, `rotate promote` and `rotate retire` (`revoke`: a certificate the ledger calls
+//! revoked is always on the revocation list; `pin-expiration`: the plan holds the old day
+//! or the new one): after each, the next command works (it removes what the killed one
 //! left, finishes or undoes an interrupted renewal or rotation, and says so), the site is
-//! valid (its server verifies, every export is made, the plan and the ledger agree),
-//! nothing an interrupted command leaves remains, and no private key lies anywhere outside
-//! the site's `pki/`.
+//! valid (its server verifies, every export is made, the plan and the ledger agree after a
+//! renewal or rotation), nothing an interrupted command leaves remains, and no private key
+//! lies anywhere outside the site's `pki/`.
 //!
 //! The moments are spread over a whole run: a run is timed first (the median of five),
 //! then the 50 kills fall one in each fiftieth of that time, at a random point of it. Each
@@ -390,4 +392,98 @@ fn promote_killed_at_25_moments_is_finished_or_undone_by_the_next_promote() {
 #[test]
 fn retire_killed_at_25_moments_is_finished_or_undone_by_the_next_retire() {
     step_killed_at_many_moments(&["rotate", "retire"], &["rotate", "promote"], "unreachable");
+}
+
+/// The serial numbers a PEM revocation list names, lower-case hex as the ledger spells them.
+fn crl_serials(crl: &Path) -> Vec<String> {
+    let out = common::run("openssl", &["crl", "-in", s(crl), "-noout", "-text"]);
+    assert!(out.status.success(), "openssl reads the revocation list: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Serial Number: "))
+        .map(|serial| serial.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[test]
+fn revoke_killed_at_50_moments_never_leaves_a_revoked_certificate_off_the_list() {
+    let t = tempdir();
+    let disk = Disk::new(t.path());
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let password = t.path().join("pw");
+    std::fs::write(&password, "a passphrase for the test clients").expect("password file");
+    let clients: Vec<String> = (0..KILLS + 5).map(|i| format!("c{i}")).collect();
+    for c in &clients {
+        let out = run_pinset(&["issue", "client", c, "--site", s(&site), "--password-file", s(&password)]);
+        assert_exit(&out, 0, &format!("issue client {c}"));
+    }
+    let run = disk.run_time(|k| {
+        ["revoke", &format!("c{}", KILLS + k), "--reason", "superseded", "--site", s(&site)].map(String::from).to_vec()
+    });
+    let mut rng = Rng::seeded("revoke");
+    let mut phases = BTreeMap::new();
+    for i in 0..KILLS {
+        let name = format!("c{i}");
+        let args = ["revoke", name.as_str(), "--reason", "key-compromise", "--site", s(&site)];
+        let status = disk.kill_after(&args, moment(i, run, &mut rng));
+        let serial = ledger_rows(&site).into_iter().find(|r| r.name == name).expect("the client's row").serial;
+        let in_ledger = ledger_rows(&site).iter().any(|r| r.name == name && r.status == "revoked");
+        let listed = crl_serials(&site.join("pki/crl.pem"));
+        let phase = match finished(status) {
+            Some(p) => p,
+            None if in_ledger => "3 committed (list and ledger), not yet ended",
+            None if listed.contains(&serial) => "2 on the list, not yet in the ledger",
+            None => "1 nothing changed yet",
+        };
+        *phases.entry(phase).or_insert(0) += 1;
+        // Whatever the moment, a certificate the ledger calls revoked is already refused.
+        for row in ledger_rows(&site).iter().filter(|r| r.status == "revoked") {
+            assert!(listed.contains(&row.serial), "kill {i} ({phase}): {} revoked, not on the list", row.name);
+        }
+
+        let next = run_pinset(&args);
+        let what = format!("the revoke after kill {i} ({phase})");
+        assert_exit(&next, 0, &what);
+        let said = common::stdout(&next);
+        assert!(said.starts_with("Revoked") || said.starts_with("Already revoked"), "{what}: {said}");
+        // Every certificate the ledger says is revoked is on the list the servers read.
+        let listed = crl_serials(&site.join("pki/crl.pem"));
+        for row in ledger_rows(&site).iter().filter(|r| r.status == "revoked") {
+            assert!(listed.contains(&row.serial), "{what}: {} revoked in the ledger, not on the list", row.name);
+        }
+        assert_eq!(leftovers(&site), Vec::<String>::new(), "{what}");
+        assert_eq!(keys_outside_pki(t.path(), &site), Vec::<PathBuf>::new(), "{what}");
+    }
+    print_phases("revoke", KILLS, run, &phases);
+}
+
+#[test]
+fn pin_expiration_killed_at_50_moments_leaves_a_plan_with_the_old_day_or_the_new() {
+    let t = tempdir();
+    let disk = Disk::new(t.path());
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |n: i64| (today + time::Duration::days(400 + n)).to_string();
+    let run = disk.run_time(|k| ["pin-expiration", &day(i64::from(k)), "--site", s(&site)].map(String::from).to_vec());
+    let mut rng = Rng::seeded("pin-expiration");
+    let mut phases = BTreeMap::new();
+    for i in 0..KILLS {
+        let before = pinset::Site::open(&site).expect("the plan loads").plan.pin_expiration;
+        let new = day(100 + i64::from(i));
+        let args = ["pin-expiration", new.as_str(), "--site", s(&site)];
+        let status = disk.kill_after(&args, moment(i, run, &mut rng));
+        let after = pinset::Site::open(&site).expect("the plan loads after the kill").plan.pin_expiration;
+        let phase = match finished(status) {
+            Some(p) => p,
+            None if after.map(|d| d.to_string()) == Some(new.clone()) => "2 the new day written",
+            None => "1 the old day kept",
+        };
+        assert!(after == before || after.map(|d| d.to_string()) == Some(new.clone()), "old or new: {after:?}");
+        *phases.entry(phase).or_insert(0) += 1;
+        let next = run_pinset(&args);
+        assert_exit(&next, 0, &format!("the pin-expiration after kill {i} ({phase})"));
+        assert_eq!(leftovers(&site), Vec::<String>::new(), "after kill {i}");
+    }
+    assert_site_works(&site, "server", "127.0.0.1", &t.path().join("out"));
+    print_phases("pin-expiration", KILLS, run, &phases);
 }

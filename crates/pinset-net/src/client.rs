@@ -42,7 +42,9 @@ use pinset_tls::verifier::Verified;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::connect::{self, Deadline, TlsFacts};
-use crate::error::{Error, ErrorKind, Phase, RedirectRefusal, chain_text, classify_tls, find_rustls};
+use crate::error::{
+    Error, ErrorKind, Phase, RedirectRefusal, chain_text, classify_tls, client_certificate_alert, find_rustls,
+};
 
 /// Largest response body kept in memory: 256 MiB. A status page or an API answer is far
 /// smaller; anything larger is refused rather than exhausting a small device's memory.
@@ -308,9 +310,13 @@ impl Client {
         let req = http_request(request, http).map_err(|k| Error::new(&name, k))?;
         let io = TokioIo::new(tls);
         let failed = |e: hyper::Error| {
+            let detail = chain_text(&e);
             let kind = match find_rustls(&e) {
                 Some(tls) => classify_tls(tls, self.presented),
-                None => ErrorKind::Http { version: http.name(), detail: chain_text(&e) },
+                None => match client_certificate_alert(&detail) {
+                    Some(tls) => classify_tls(&tls, self.presented),
+                    None => ErrorKind::Http { version: http.name(), detail },
+                },
             };
             Error::new(&name, kind)
         };

@@ -275,7 +275,9 @@ pub(crate) fn classify_tls(err: &rustls::Error, presented: bool) -> ErrorKind {
             alert @ (AlertDescription::CertificateRequired
             | AlertDescription::BadCertificate
             | AlertDescription::UnknownCA
-            | AlertDescription::AccessDenied),
+            | AlertDescription::AccessDenied
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired),
         ) => ErrorKind::ClientCertificate { alert: *alert, presented },
         other => ErrorKind::Tls(other.clone()),
     }
@@ -299,6 +301,24 @@ pub(crate) fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Opt
         next = e.source();
     }
     None
+}
+
+/// The alert a server sent about the client certificate, from an error's text. Over
+/// HTTP/2 that alert arrives after the handshake, and h2 keeps only the text of the TLS
+/// layer's error ("received fatal alert: CertificateRequired"), not the error itself.
+pub(crate) fn client_certificate_alert(text: &str) -> Option<rustls::Error> {
+    const ALERTS: [AlertDescription; 7] = [
+        AlertDescription::CertificateRequired,
+        AlertDescription::BadCertificate,
+        AlertDescription::UnknownCA,
+        AlertDescription::AccessDenied,
+        AlertDescription::CertificateRevoked,
+        AlertDescription::CertificateExpired,
+        AlertDescription::CertificateUnknown,
+    ];
+    let name = text.split("received fatal alert: ").nth(1)?;
+    let name = name.split(|c: char| !c.is_ascii_alphanumeric()).next()?;
+    ALERTS.into_iter().find(|a| format!("{a:?}") == name).map(rustls::Error::AlertReceived)
 }
 
 /// An error and its causes in one line, each cause once.

@@ -126,7 +126,17 @@ pub(crate) fn verifier(
     let inner =
         builder.build().map_err(|e| Error::cert(&crl_path, format!("cannot use for client certificates: {e}")))?;
     let revoked = site.ledger()?.revoked()?.into_iter().filter_map(|e| unhex(&e.serial)).collect::<HashSet<Vec<u8>>>();
-    Ok((Arc::new(SiteClientVerifier { inner, revoked, allowed: allowed.to_vec() }), listed))
+    let latest = LatestList { stamp: FileStamp::of(&crl_path), serials: HashSet::new() };
+    Ok((
+        Arc::new(SiteClientVerifier {
+            inner,
+            revoked,
+            allowed: allowed.to_vec(),
+            crl_path,
+            latest: std::sync::Mutex::new(latest),
+        }),
+        listed,
+    ))
 }
 
 fn count_revoked(crl: &CertificateRevocationListDer<'_>) -> Option<usize> {
@@ -139,12 +149,67 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// rustls' WebPKI client verifier, then the ledger's revocations and the allow-list.
+/// rustls' WebPKI client verifier, then the ledger's revocations, the revocation list as
+/// it is on disk now, and the allow-list.
 #[derive(Debug)]
 struct SiteClientVerifier {
     inner: Arc<dyn ClientCertVerifier>,
     revoked: HashSet<Vec<u8>>,
     allowed: Vec<String>,
+    crl_path: std::path::PathBuf,
+    latest: std::sync::Mutex<LatestList>,
+}
+
+/// The serials of a revocation list written after this verifier was built. The reload
+/// that follows a new list takes a moment (the folder watch settles first); until it has
+/// swapped the configuration, each handshake looks at the file itself (one `stat`, and a
+/// read when it changed), so a revoked client is refused from the very next handshake.
+/// Only refusals come from here: trust still comes from the verified configuration.
+#[derive(Debug)]
+struct LatestList {
+    stamp: Option<FileStamp>,
+    serials: HashSet<Vec<u8>>,
+}
+
+/// What tells one version of a file from the next: a list is replaced by rename.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileStamp {
+    fn of(path: &std::path::Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt as _;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp { inode: m.ino(), len: m.len(), modified: m.modified().ok() })
+    }
+}
+
+impl SiteClientVerifier {
+    /// Whether the revocation list on disk now names `serial`.
+    fn listed_now(&self, serial: &[u8]) -> bool {
+        let stamp = FileStamp::of(&self.crl_path);
+        let Ok(mut latest) = self.latest.lock() else { return false };
+        if latest.stamp != stamp {
+            latest.serials = std::fs::read(&self.crl_path).map(|pem| serials_in(&pem)).unwrap_or_default();
+            latest.stamp = stamp;
+        }
+        latest.serials.contains(serial)
+    }
+}
+
+/// The serial numbers a PEM revocation list names (none if it does not parse).
+fn serials_in(pem: &[u8]) -> HashSet<Vec<u8>> {
+    use x509_parser::prelude::FromDer as _;
+    let mut out = HashSet::new();
+    for crl in CertificateRevocationListDer::pem_slice_iter(pem).flatten() {
+        if let Ok((_, parsed)) = x509_parser::revocation_list::CertificateRevocationList::from_der(crl.as_ref()) {
+            out.extend(parsed.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()));
+        }
+    }
+    out
 }
 
 impl ClientCertVerifier for SiteClientVerifier {
@@ -169,7 +234,7 @@ impl ClientCertVerifier for SiteClientVerifier {
         let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
         let cert = pinset::cert::parse("client certificate", end_entity)
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
-        if self.revoked.contains(cert.raw_serial()) {
+        if self.revoked.contains(cert.raw_serial()) || self.listed_now(cert.raw_serial()) {
             return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
         }
         if !self.allowed.is_empty() {

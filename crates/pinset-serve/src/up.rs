@@ -62,7 +62,8 @@ pub fn open_or_create(dir: &Path, ips: Vec<IpAddr>, dns: Vec<String>) -> Result<
         return Ok(UpSite { site: Site::open(dir)?, created: false });
     }
     let server = ServerRequest::new(SERVER_NAME, ips, dns);
-    let site = Site::init(dir, InitOptions { name: None, mode: AuthorityMode::Ca, pin: None, server })?;
+    let site =
+        Site::init(dir, InitOptions { name: None, mode: AuthorityMode::Ca, pin: None, server, pin_expiration: None })?;
     Ok(UpSite { site, created: true })
 }
 

@@ -54,6 +54,7 @@ impl LibrarySite {
                 mode: AuthorityMode::Ca,
                 pin: None,
                 server: ServerRequest::new("server", ips, vec![]),
+                pin_expiration: None,
             },
         )
         .expect("pinset site");

@@ -497,6 +497,8 @@ impl Ledger {
     /// Marks the certificate `serial` revoked at `at` for `reason`. Returns false, changing
     /// nothing, when it was revoked already (the first revocation's time and reason stay).
     pub fn revoke(&self, serial: &str, at: time::OffsetDateTime, reason: RevocationReason) -> Result<bool> {
+        // Whole seconds: what a revocation list records (RFC 5280 UTCTime), and what people read.
+        let at = at.replace_nanosecond(0).unwrap_or(at);
         let at = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         let changed = self
             .conn

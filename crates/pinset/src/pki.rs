@@ -285,14 +285,16 @@ fn finish(cert_der: Vec<u8>, key: &KeyPair, params: &CertificateParams) -> Issue
     }
 }
 
-/// PKCS#12 encryption profiles for client certificates.
+/// PKCS#12 encryption profiles for client certificates; which platform imports which is in
+/// `docs/platforms.md`, "PKCS#12 profiles: which platform imports which".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum P12Profile {
     /// PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC: OpenSSL 3's default,
-    /// read by current iOS, macOS, Android, Windows and Java.
+    /// read by Windows 10 1709+/Server 2019+, Java 8u301+/11.0.12+/12+, NSS and OpenSSL
+    /// 1.1.1+; Android 13 and older and the Apple platforms refuse it as a "wrong password".
     Modern,
-    /// pbeWithSHAAnd3-KeyTripleDES-CBC, HMAC-SHA1 MAC: older Android versions and macOS
-    /// Keychain fail to import AES-protected files with a misleading "wrong password".
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC for keys and certificates, HMAC-SHA1 MAC: read by
+    /// Android, iOS, macOS, Windows, Java, NSS, and OpenSSL 3 without its legacy provider (no RC2).
     Legacy,
 }
 

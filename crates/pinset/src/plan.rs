@@ -182,8 +182,15 @@ impl SitePlan {
             }
         }
         let plan: SitePlan = toml::from_str(text).map_err(|e| {
+            // One line: where, then what (toml's own text draws the line over several).
+            let at = e.span().map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("line {line}, column {column}: ")
+            });
             plan_err(
-                e.to_string().trim_end().to_string(),
+                format!("{}{}", at.unwrap_or_default(), e.message().trim_end()),
                 Some("fix the field named above; the README lists every field"),
             )
         })?;
@@ -273,6 +280,38 @@ pub mod date {
     time::serde::format_description!(pub ymd, Date, "[year]-[month]-[day]");
 }
 use date::ymd;
+
+/// How far ahead pinset warns that pins stop being enforced: an app release carrying a
+/// later date takes weeks to pass store review and reach most of its users.
+pub const PIN_EXPIRY_WARN_DAYS: i64 = 60;
+
+/// Reads a pin expiration date, `YYYY-MM-DD` (UTC).
+pub fn parse_pin_expiration(text: &str) -> Result<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).map_err(|_| {
+        Error::bad_value(
+            "pin expiration",
+            text,
+            "is not a date as YYYY-MM-DD",
+            Some("give the last day apps enforce the pins, e.g. 2027-12-31 (UTC)"),
+        )
+    })
+}
+
+/// Checks a pin expiration date set on `today` (UTC): a day before today is refused, since
+/// apps would then carry pin-sets that are already off, which turns pinning off without a
+/// word. The day itself is allowed: pins apply up to and including their last day.
+pub fn check_pin_expiration(last: time::Date, today: time::Date) -> Result<()> {
+    if last < today {
+        return Err(Error::bad_value(
+            "pin expiration",
+            &last.to_string(),
+            format!("is in the past (today is {today}): apps would export pin-sets that are already off"),
+            Some("give a later day, far enough for a release with new pins to reach every user"),
+        ));
+    }
+    Ok(())
+}
 
 /// Checks a site name: 1 to 64 characters on one line. It goes into certificate subjects
 /// and into the comments and messages of every export, so a line break (or a Unicode line

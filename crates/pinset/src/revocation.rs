@@ -1,12 +1,13 @@
-//! Revoking a site's certificates: the ledger records the revocation (time and reason),
-//! then the certificate revocation list `pki/crl.pem`, signed by the site's CA, is written
-//! again from every revoked row. Servers of the site load that list and refuse a revoked
-//! client from their next handshake on.
+//! Revoking a site's certificates: the certificate revocation list `pki/crl.pem`, signed by
+//! the site's CA, is written with every revoked row of the ledger and the new one, then the
+//! ledger records the revocation (time and reason). Servers of the site read that list and
+//! refuse a revoked client from their next handshake on.
 //!
-//! Crash safety: the ledger is updated first, the list written atomically after it. A
-//! revocation interrupted between the two leaves the certificate revoked in the ledger
-//! and the old list on disk; revoking it again (which is allowed, and keeps the first
-//! time and reason) or [`Site::write_crl`] writes the list.
+//! Crash safety: the list is written first (atomically), so that an interrupted revocation
+//! errs towards refusing: killed between the two writes, the list already names the
+//! certificate while the ledger does not yet; revoking it again (which is allowed, and keeps
+//! the first time and reason) brings the ledger in line. The other order would leave a
+//! certificate revoked in the ledger that every server still accepts.
 
 use std::path::PathBuf;
 
@@ -74,8 +75,13 @@ impl Site {
                 None,
             ));
         }
-        let newly_revoked = ledger.revoke(&serial, OffsetDateTime::now_utc(), reason)?;
-        let (crl, crl_entries) = self.write_crl_from(&ledger)?;
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|e| Error::crypto("clock", e))?;
+        let newly_revoked = entry.status != "revoked";
+        let (crl, crl_entries) =
+            self.write_crl_from(&ledger, newly_revoked.then_some((serial.as_str(), now, reason)))?;
+        if newly_revoked {
+            ledger.revoke(&serial, now, reason)?;
+        }
         let certificate = ledger.get(&serial)?.unwrap_or(entry);
         Ok(Revocation { certificate, newly_revoked, crl, crl_entries })
     }
@@ -85,7 +91,7 @@ impl Site {
     pub fn write_crl(&mut self) -> Result<PathBuf> {
         self.require_ca()?;
         self.hold()?;
-        Ok(self.write_crl_from(&self.ledger()?)?.0)
+        Ok(self.write_crl_from(&self.ledger()?, None)?.0)
     }
 
     fn require_ca(&self) -> Result<()> {
@@ -101,10 +107,26 @@ impl Site {
         Ok(())
     }
 
-    fn write_crl_from(&self, ledger: &crate::ledger::Ledger) -> Result<(PathBuf, usize)> {
+    /// Writes the list of the ledger's revoked rows and `also` (a revocation the ledger does
+    /// not record yet: serial, time, reason); returns its path and how many it names.
+    fn write_crl_from(
+        &self,
+        ledger: &crate::ledger::Ledger,
+        also: Option<(&str, OffsetDateTime, RevocationReason)>,
+    ) -> Result<(PathBuf, usize)> {
         let (issuer, _) = self.ca_issuer()?;
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|e| Error::crypto("clock", e))?;
         let mut revoked_certs = Vec::new();
+        if let Some((serial, revocation_time, reason)) = also
+            && let Some(serial) = unhex(serial)
+        {
+            revoked_certs.push(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&serial),
+                revocation_time,
+                reason_code: Some(reason.to_rcgen()),
+                invalidity_date: None,
+            });
+        }
         for e in ledger.revoked()? {
             let Some(serial) = unhex(&e.serial) else { continue };
             let revocation_time = e
@@ -155,8 +177,11 @@ mod tests {
 
     fn site(dir: &std::path::Path) -> Site {
         let server = ServerRequest::new("server", vec!["127.0.0.1".parse().expect("ip")], vec![]);
-        Site::init(dir, InitOptions { name: Some("shop".into()), mode: AuthorityMode::Ca, pin: None, server })
-            .expect("init")
+        Site::init(
+            dir,
+            InitOptions { name: Some("shop".into()), mode: AuthorityMode::Ca, pin: None, server, pin_expiration: None },
+        )
+        .expect("init")
     }
 
     fn client(site: &mut Site, name: &str) -> String {

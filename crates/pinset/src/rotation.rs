@@ -834,7 +834,8 @@ mod tests {
 
     fn site(dir: &std::path::Path, mode: AuthorityMode, pin: Option<PinTarget>) -> Site {
         let server = ServerRequest::new("server", vec!["127.0.0.1".parse().expect("ip")], vec![]);
-        Site::init(dir, InitOptions { name: Some("shop".into()), mode, pin, server }).expect("init")
+        Site::init(dir, InitOptions { name: Some("shop".into()), mode, pin, pin_expiration: None, server })
+            .expect("init")
     }
 
     fn reopen(site: &Site) -> Site {

@@ -130,6 +130,8 @@ pub struct InitOptions {
     pub pin: Option<PinTarget>,
     /// The first server.
     pub server: ServerRequest,
+    /// The last day apps enforce the pins (UTC); none: until the apps change.
+    pub pin_expiration: Option<time::Date>,
 }
 
 /// A client certificate to issue.
@@ -275,6 +277,9 @@ impl Site {
     /// fails, removes only what it created itself. The site returned does not hold the lock.
     pub fn init_with(dir: &Path, opts: InitOptions, how: &Exclusive<'_>) -> Result<Site> {
         opts.server.check()?;
+        if let Some(last) = opts.pin_expiration {
+            crate::plan::check_pin_expiration(last, OffsetDateTime::now_utc().date())?;
+        }
         let plan_path = dir.join(PLAN_FILE);
         let name = match &opts.name {
             Some(n) => n.clone(),
@@ -332,7 +337,7 @@ impl Site {
                 version: PLAN_VERSION,
                 name,
                 pin,
-                pin_expiration: None,
+                pin_expiration: opts.pin_expiration,
                 authority: Authority { mode: opts.mode, active: None, standby: None, retiring: None },
                 servers: Vec::new(),
                 clients: Vec::new(),
@@ -491,6 +496,70 @@ impl Site {
         plan.clients.push(client);
         self.commit(plan, &[record], &folder)?;
         Ok(files)
+    }
+
+    /// A PKCS#12 file of client `name`'s key and certificate, with the CA certificate that
+    /// issued it, encrypted with `profile` and `password`: the file in another profile for a
+    /// client the site already has (an older Android or macOS wants the legacy one), without
+    /// issuing a new certificate. The key is checked against the plan's pin of the client.
+    pub fn client_pkcs12(&self, name: &str, profile: P12Profile, password: &str) -> Result<Vec<u8>> {
+        let client = self.plan.client(name).ok_or_else(|| {
+            let names: Vec<&str> = self.plan.clients.iter().map(|c| c.name.as_str()).collect();
+            let hint = if names.is_empty() {
+                "this site has issued no client certificate yet".to_string()
+            } else {
+                format!("the site's clients are: {}", names.join(", "))
+            };
+            Error::bad_value("client", name, format!("is not a client of site {}", self.plan.name), Some(&hint))
+        })?;
+        if password.is_empty() {
+            return Err(Error::bad_value(
+                "PKCS#12 password",
+                "(empty)",
+                "may not be empty: it would leave the key unprotected",
+                Some("give a real password"),
+            ));
+        }
+        let slot = &client.active;
+        let chain_rel = slot.chain.as_deref().or(slot.cert.as_deref()).unwrap_or_default();
+        let chain_path = self.path(chain_rel);
+        let bytes = std::fs::read(&chain_path).map_err(|e| Error::io("cannot read", &chain_path, e))?;
+        let chain = crate::input::read_certificates(&chain_path.display().to_string(), &bytes)?;
+        let key_path = self.path(&slot.key);
+        let key_pem =
+            Zeroizing::new(std::fs::read_to_string(&key_path).map_err(|e| Error::io("cannot read", &key_path, e))?);
+        let label = key_path.display().to_string();
+        let key = rcgen::KeyPair::from_pem(&key_pem)
+            .map_err(|e| Error::bad_input(&label, format!("is not a PEM private key: {e}"), None))?;
+        let pin = crate::pin::Pin::of_spki(&rcgen::PublicKeyData::subject_public_key_info(&key));
+        if pin != slot.pin || chain.is_empty() {
+            return Err(Error::bad_input(
+                &label,
+                format!("holds a key whose pin {pin} is not client {name}'s {} in the plan", slot.pin),
+                Some("the plan and pki/ disagree; restore both from the same backup"),
+            ));
+        }
+        let key_der = Zeroizing::new(key.serialize_der());
+        pki::pkcs12(name, &key_der, &chain, password, profile)
+    }
+
+    /// Sets the last day apps enforce the pins (UTC), or none. Refuses a day in the past
+    /// (see [`crate::plan::check_pin_expiration`]); writes the plan atomically under the
+    /// site's lock. Apps already shipped keep the date they carry: the change reaches them
+    /// with the next export and release.
+    pub fn set_pin_expiration(&mut self, last: Option<time::Date>) -> Result<()> {
+        if let Some(last) = last {
+            crate::plan::check_pin_expiration(last, OffsetDateTime::now_utc().date())?;
+        }
+        self.hold()?;
+        if self.plan.pin_expiration == last {
+            return Ok(());
+        }
+        let mut plan = self.plan.clone();
+        plan.pin_expiration = last;
+        plan.save(&self.path(PLAN_FILE))?;
+        self.plan = plan;
+        Ok(())
     }
 
     /// The site's trust as apps see it: anchors, and for every address the pins that may

@@ -236,12 +236,7 @@ impl Site {
 
     /// The pins a release records: the pins apps carry for the site today, with their roles.
     pub fn release_pins(&self) -> Result<Vec<crate::ledger::ReleasePin>> {
-        Ok(self
-            .trust()?
-            .app_pins()
-            .into_iter()
-            .map(|p| crate::ledger::ReleasePin { pin: p.pin, role: p.role, owner: p.owner.to_string() })
-            .collect())
+        Ok(release_pins_of(&self.trust()?))
     }
 
     /// Records the release `version` as carrying the site's pins today, on `platforms`.
@@ -252,11 +247,33 @@ impl Site {
         self.ledger()?.record_release(version, platforms, &pins)
     }
 
+    /// Records the release `version` as carrying the app pins of `trust` (what an export
+    /// of this site, perhaps of some of its servers only, wrote), on `platforms`. The site
+    /// must be held from before `trust` was read, so the pins are the site's.
+    pub fn add_release_of(
+        &mut self,
+        version: &str,
+        platforms: &[String],
+        trust: &crate::trust::SiteTrust,
+    ) -> Result<Release> {
+        check_version(version)?;
+        self.hold()?;
+        self.ledger()?.record_release(version, platforms, &release_pins_of(trust))
+    }
+
     /// Marks the release `version` no longer supported; false when it was retired already.
     pub fn retire_release(&mut self, version: &str, now: OffsetDateTime) -> Result<bool> {
         self.hold()?;
         self.ledger()?.retire_release(version, now)
     }
+}
+
+fn release_pins_of(trust: &crate::trust::SiteTrust) -> Vec<crate::ledger::ReleasePin> {
+    trust
+        .app_pins()
+        .into_iter()
+        .map(|p| crate::ledger::ReleasePin { pin: p.pin, role: p.role, owner: p.owner.to_string() })
+        .collect()
 }
 
 /// Checks a release version: 1 to 64 printable characters without spaces (it goes into

@@ -140,6 +140,54 @@ impl ServerTrust {
     }
 }
 
+/// Where the pins' last day stands on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinExpiry {
+    /// The plan sets no last day: pins are enforced until the apps change.
+    Never,
+    /// Pins are enforced up to and including `last`, which is far enough away.
+    Until {
+        /// The last day.
+        last: Date,
+    },
+    /// Pins are enforced up to and including `last`, fewer than
+    /// [`crate::plan::PIN_EXPIRY_WARN_DAYS`] days away: a release with a later date must
+    /// reach users before then.
+    Near {
+        /// The last day.
+        last: Date,
+        /// Days from the day asked about to the last day (0: it is the last day).
+        days_left: i64,
+    },
+    /// Past the last day: apps enforce only the anchors.
+    Expired {
+        /// The last day.
+        last: Date,
+    },
+}
+
+impl PinExpiry {
+    /// A sentence for a warning, when there is something to warn about.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            PinExpiry::Never | PinExpiry::Until { .. } => None,
+            PinExpiry::Near { last, days_left } => Some(format!(
+                "apps stop enforcing the pins after {last} ({}): ship a release with a later pin expiration \
+                 before then, or pinning turns off",
+                match days_left {
+                    0 => "today is the last day".to_string(),
+                    1 => "1 day left".to_string(),
+                    n => format!("{n} days left"),
+                }
+            )),
+            PinExpiry::Expired { last } => Some(format!(
+                "the pins expired after {last}: apps carrying them enforce only the anchors, so pinning is off; \
+                 set a later pin expiration and ship a release with it"
+            )),
+        }
+    }
+}
+
 /// Everything apps trust for a site: read once from the plan and the anchor files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteTrust {
@@ -288,6 +336,22 @@ impl SiteTrust {
         dedup(self.servers.iter().flat_map(|s| s.leaf_pins.iter()))
     }
 
+    /// Where the pins' last day stands on `today` (UTC).
+    pub fn pin_expiry(&self, today: Date) -> PinExpiry {
+        match self.pins_expire_after {
+            None => PinExpiry::Never,
+            Some(last) if today > last => PinExpiry::Expired { last },
+            Some(last) => {
+                let days_left = (last - today).whole_days();
+                if days_left < crate::plan::PIN_EXPIRY_WARN_DAYS {
+                    PinExpiry::Near { last, days_left }
+                } else {
+                    PinExpiry::Until { last }
+                }
+            }
+        }
+    }
+
     /// Whether pins are past their last day on `today` (UTC): apps then enforce only the
     /// anchors.
     pub fn pins_expired_on(&self, today: Date) -> bool {
@@ -308,6 +372,80 @@ impl SiteTrust {
     /// The site name as an identifier fragment: lower case, `[a-z0-9_]`.
     pub fn ident(&self) -> String {
         crate::export::ident(&self.site)
+    }
+
+    /// The part of the site an export is for: the addresses of the servers or addresses
+    /// named in `only` (all of them when `only` is empty), less those named in `exclude`.
+    /// A name is a server identity's name (all its addresses) or one address as the plan
+    /// spells it (`127.0.0.1`, `fd00::10`, `hub.local`, `*.wards.example`). A server left
+    /// with no address is dropped, and with it (self-signed) its own anchors, so a test
+    /// server on 127.0.0.1 can be kept out of the files a release ships.
+    ///
+    /// A name that is neither is refused, naming the servers and addresses there are, and
+    /// so is a selection that leaves no address.
+    pub fn select(&self, only: &[String], exclude: &[String]) -> Result<SiteTrust> {
+        if only.is_empty() && exclude.is_empty() {
+            return Ok(self.clone());
+        }
+        for name in only.iter().chain(exclude) {
+            if !self.servers.iter().any(|s| s.name == *name) && self.named_hosts(name).is_empty() {
+                return Err(Error::bad_value(
+                    "server or address",
+                    name,
+                    format!("is neither a server nor an address of site {}", self.site),
+                    Some(&format!("the site's servers and addresses are: {}", self.describe_hosts())),
+                ));
+            }
+        }
+        let picks = |name: &str, server: &ServerTrust, host: &Host| {
+            server.name == name || self.named_hosts(name).contains(host)
+        };
+        let mut out = self.clone();
+        for server in &mut out.servers {
+            let whole = server.clone();
+            server.hosts.retain(|h| {
+                (only.is_empty() || only.iter().any(|n| picks(n, &whole, h)))
+                    && !exclude.iter().any(|n| picks(n, &whole, h))
+            });
+        }
+        out.servers.retain(|s| !s.hosts.is_empty());
+        if out.servers.is_empty() {
+            let asked: Vec<String> =
+                only.iter().map(|n| format!("only {n}")).chain(exclude.iter().map(|n| format!("not {n}"))).collect();
+            return Err(Error::bad_value(
+                "selection",
+                &asked.join(", "),
+                format!("leaves no address of site {} to export", self.site),
+                Some(&format!("the site's servers and addresses are: {}", self.describe_hosts())),
+            ));
+        }
+        out.anchors.retain(|a| match &a.owner {
+            Owner::Authority => true,
+            Owner::Server(name) => out.servers.iter().any(|s| s.name == *name),
+        });
+        Ok(out)
+    }
+
+    /// The addresses of the site spelt `name` (one address may be a host of two servers).
+    fn named_hosts(&self, name: &str) -> Vec<Host> {
+        let parsed = Host::parse_pattern(name).ok();
+        self.hosts()
+            .map(|(h, _)| h)
+            .filter(|h| h.to_string() == name.to_ascii_lowercase() || parsed.as_ref() == Some(*h))
+            .cloned()
+            .collect()
+    }
+
+    /// `server NAME (ADDR, ADDR); …`, for messages.
+    fn describe_hosts(&self) -> String {
+        self.servers
+            .iter()
+            .map(|s| {
+                let hosts: Vec<String> = s.hosts.iter().map(ToString::to_string).collect();
+                format!("server {} ({})", s.name, hosts.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

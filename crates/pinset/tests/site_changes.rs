@@ -28,6 +28,7 @@ fn init(dir: &Path) -> Site {
             mode: AuthorityMode::Ca,
             pin: None,
             server: ServerRequest::new("server", vec![ip(1)], vec![]),
+            pin_expiration: None,
         },
     )
     .expect("init")
@@ -124,6 +125,7 @@ fn an_init_into_a_busy_folder_waits_and_then_refuses_the_site_made_meanwhile() {
         mode: AuthorityMode::Ca,
         pin: None,
         server: ServerRequest::new("server", vec![ip(1)], vec![]),
+        pin_expiration: None,
     };
     let now = Exclusive { wait: Duration::ZERO, ..Exclusive::default() };
     let err = Site::init_with(&dir, opts.clone(), &now).expect_err("busy");
@@ -245,6 +247,7 @@ fn an_init_stopped_between_its_two_moves_is_undone_by_the_next_init() {
         mode: AuthorityMode::Ca,
         pin: None,
         server: ServerRequest::new("server", vec![ip(1)], vec![]),
+        pin_expiration: None,
     };
     let err = Site::init(&lone, opts).expect_err("refused");
     assert!(err.to_string().contains("exists but pinset.toml does not"), "{err}");

@@ -22,10 +22,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitStatus> {
             PinTargetArg::Leaf => PinTarget::Leaf,
         }),
         server,
+        pin_expiration: args.pin_expiration.as_deref().map(pinset::plan::parse_pin_expiration).transpose()?,
     };
     let site = issuing::exclusive(&dir, &args.wait, |how| Site::init_with(&dir, opts, how))?;
     warn_about_platform_rules(&site, &args.server_name);
     let trust = site.trust()?;
+    if let Some(warning) = trust.pin_expiry(time::OffsetDateTime::now_utc().date()).warning() {
+        output::warn(&warning);
+    }
     let report = SiteReport::of(&site, &trust);
     if args.json {
         output::emit_json(&report)?;

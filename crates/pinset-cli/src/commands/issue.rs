@@ -63,6 +63,13 @@ pub fn client(args: IssueClientArgs) -> anyhow::Result<ExitStatus> {
             text.push_str(&format!("  {:<12} {pin}\n", "pin"));
         }
         output::emit(&text)?;
+        if matches!(req.p12_profile, P12Profile::Modern) {
+            output::note(&format!(
+                "the PKCS#12 file is AES-protected, which Android up to 13, iOS and macOS fail to import \
+                 (\"wrong password\"); for those devices: pinset export p12 {} --profile legacy --out FILE",
+                args.name
+            ));
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -66,7 +66,7 @@ pub fn run(args: MitmArgs) -> anyhow::Result<ExitStatus> {
     };
     let ca = HarnessCa::open_or_create(&args.ca_dir)?;
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let duration = args.duration.map(Duration::from_secs);
+    let duration = args.duration;
     let json = args.json;
     let ca_json = CaJson {
         dir: ca.dir().display().to_string(),

@@ -9,6 +9,7 @@ pub mod issue;
 pub mod lint;
 pub mod mitm;
 pub mod pin;
+pub mod pin_expiration;
 pub mod release;
 pub mod renew;
 pub mod revoke;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use pinset::input::{self, ObjectKind};
+use pinset::trust::PinExpiry;
 use pinset::{PinFormat, Site, Target};
 use pinset_net::probe::{self, Presented};
 use zeroize::Zeroizing;
@@ -155,19 +156,32 @@ fn site_pins(args: &PinArgs, format: FormatArg) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("--cert-sha256 needs input files: apps pin keys, and the site's pins are key pins");
     }
     let trust = Site::open(&output::site_dir(args.site.site.as_deref()))?.trust()?;
-    let pins = trust.app_pins();
+    // curl (and Chromium) check only the server's own key: the CA pins apps carry could
+    // never match there, so curl's syntax gets the servers' keys, as the curl export does.
+    let leaf_only = format == FormatArg::Curl;
+    let pins = if leaf_only { trust.leaf_pins() } else { trust.app_pins() };
     if format == FormatArg::Json {
         output::emit_json(&pins)?;
     } else {
         let text: String =
             pins.iter().map(|p| format!("{}  {} {}\n", p.pin.format(pin_format(format)), p.role, p.owner)).collect();
         output::emit(&text)?;
-        if let Some(day) = trust.pins_expire_after {
-            let today = time::OffsetDateTime::now_utc().date();
-            if trust.pins_expired_on(today) {
-                output::warn(&format!("these pins expired after {day}: apps no longer enforce them, only the anchors"));
-            } else {
-                output::note(&format!("apps enforce these pins up to and including {day} (UTC)"));
+        if leaf_only && pins != trust.app_pins() {
+            output::warn(
+                "curl checks only the server's own key (the leaf), never the CA's: these are the servers' keys, \
+                 not the CA pins apps carry; print them again after every server key change",
+            );
+        }
+        let today = time::OffsetDateTime::now_utc().date();
+        match trust.pin_expiry(today) {
+            PinExpiry::Never => {}
+            PinExpiry::Until { last } => {
+                output::note(&format!("apps enforce these pins up to and including {last} (UTC)"))
+            }
+            expiry => {
+                if let Some(warning) = expiry.warning() {
+                    output::warn(&warning);
+                }
             }
         }
     }

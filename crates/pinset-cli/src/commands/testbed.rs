@@ -50,7 +50,7 @@ pub fn run(args: TestbedArgs) -> anyhow::Result<ExitStatus> {
     let site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
     let site_name = site.plan.name.clone();
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let duration = args.duration.map(Duration::from_secs);
+    let duration = args.duration;
     let json = args.json;
     let options = Options { ip, first_port: args.first_port, timeout };
     let summary = pinset_net::block_on(async move {

@@ -11,7 +11,12 @@ const CONFIG_PATH: &str = "res/xml/network_security_config.xml";
 
 pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
     let mut export = Export::new(Target::Android);
-    let raw_names = unique_names(model.anchors.iter().map(|a| raw_name(model, &a.stem)).collect());
+    let mut raw_names = model.anchors.iter().map(|a| raw_name(model, &a.stem)).collect::<Vec<_>>();
+    if options.debug_ca.is_some() {
+        raw_names.push(raw_name(model, "debug-proxy-ca"));
+    }
+    let mut raw_names = unique_names(raw_names);
+    let debug_raw = options.debug_ca.as_ref().and_then(|_| raw_names.pop());
     let anchors: Vec<(String, &super::Anchor)> = raw_names.into_iter().zip(&model.anchors).collect();
     let names = pinned_names(model);
     let stop = pins_stop_day(model);
@@ -37,6 +42,21 @@ pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
     for name in &names {
         domain_config(&mut xml, name, &anchors, stop.as_deref(), options);
     }
+    if let (Some(ca), Some(raw)) = (&options.debug_ca, &debug_raw) {
+        xml.comment(&[
+            "Debuggable builds only (android:debuggable, which release builds never set): the proxy CA".to_string(),
+            "below is trusted in addition, for every address, so a team can inspect its own app's traffic.".to_string(),
+            "overridePins=\"true\": chains it anchors (the proxy forges every leaf) are accepted without the"
+                .to_string(),
+            "pins; the site's own chains keep them. Release builds ignore this whole element.".to_string(),
+        ]);
+        xml.open("debug-overrides", &[]);
+        xml.open("trust-anchors", &[]);
+        xml.empty("certificates", &[("src", &format!("@raw/{raw}")), ("overridePins", "true")]);
+        xml.trailing_comment(&format!("debug proxy CA: {}", text::comment_safe(&ca.subject)));
+        xml.close("trust-anchors");
+        xml.close("debug-overrides");
+    }
     xml.close("network-security-config");
 
     export.files.push(ExportFile::text(
@@ -55,6 +75,28 @@ pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
                 text::comment_safe(&anchor.subject)
             ),
         ));
+    }
+    if let (Some(ca), Some(raw)) = (&options.debug_ca, &debug_raw) {
+        export.files.push(ExportFile::text(
+            format!("res/raw/{raw}.pem"),
+            ca.pem.clone(),
+            format!(
+                "the interception proxy's CA ({}), trusted by debuggable builds only, as `@raw/{raw}`: goes to \
+                 `app/src/main/res/raw/`",
+                text::comment_safe(&ca.subject)
+            ),
+        ));
+        export.warn(
+            "android-debug-overrides",
+            format!(
+                "debuggable builds trust the proxy CA {} (pin {}) for every address, without pins for the chains it \
+                 anchors (<debug-overrides>, overridePins=\"true\"); release builds are unaffected: Android applies \
+                 debug-overrides only when android:debuggable is true. Keep the proxy's CA key on the developer's \
+                 machine",
+                text::comment_safe(&ca.subject),
+                ca.pin.to_base64()
+            ),
+        );
     }
     export.usage = String::from(
         "Copy `res/` into `app/src/main/` and add `android:networkSecurityConfig=\"@xml/network_security_config\"` \

@@ -6,8 +6,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::mobile::{PinnedName, Xml, pinned_names};
-use super::{Export, ExportFile, Options, SiteTrust, Target, text};
+use super::mobile::{PinnedName, Xml, file_part, pinned_names};
+use super::template::{Fill, Template, template};
+use super::{DebugAnchor, Export, ExportFile, Options, SiteTrust, Target, text};
 use crate::plan::PinTarget;
 
 /// The DER SubjectPublicKeyInfo header of each key type the Swift code can pin: everything
@@ -85,12 +86,12 @@ pub(super) const SPKI_HEADERS: [SpkiHeader; 5] = [
     },
 ];
 
-pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
+pub(crate) fn render(model: &SiteTrust, options: &Options) -> Export {
     let mut export = Export::new(Target::Ios);
     let names = pinned_names(model);
     export.files.push(ExportFile::text(
         "PinsetTrust.swift",
-        swift(model),
+        swift(model, "ios", options.debug_ca.as_ref()),
         "URLSession delegate: trusts only the site's anchors for its addresses (IP and DNS) and checks the pins; \
          add it to the app target",
     ));
@@ -100,6 +101,16 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
         "App Transport Security keys (`NSPinnedDomains` for DNS names, local networking for IP hosts): \
          merge into the app's Info.plist",
     ));
+    let profile_name = profile_file_name(model);
+    export.files.push(ExportFile::text(
+        profile_name.clone(),
+        super::profile::mobileconfig(model),
+        format!(
+            "configuration profile with the site's {}: install it on a device that must trust them system-wide \
+             (Safari, ATS-pinned DNS names, other apps), then enable full trust; see the index README",
+            anchor_kind(model)
+        ),
+    ));
     export.usage = "Add `PinsetTrust.swift` to the app target and give the URLSession that talks to the site \
          `PinsetTrust.shared` as its delegate: `URLSession(configuration: .ephemeral, delegate: PinsetTrust.shared, \
          delegateQueue: nil)`. It needs no profile on the device: it trusts the site's anchors itself. Merge the \
@@ -108,6 +119,27 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
          names through `PinsetTrust` instead. iOS 14+ asks the user before the app reaches the local network: \
          also add `NSLocalNetworkUsageDescription` to `Info.plist`.\n"
         .to_string();
+    export.usage.push_str(&format!(
+        "\nWhere the device itself must trust the site (Safari, the ATS-pinned DNS names, apps without \
+         `PinsetTrust`), install `{profile_name}`: send it to the device (AirDrop, Mail, or a download in Safari), \
+         open Settings → General → VPN & Device Management (Profile Downloaded), tap the profile and Install; then \
+         Settings → General → About → Certificate Trust Settings, and under Enable Full Trust for Root \
+         Certificates turn on each of the site's roots. A profile installed by hand is not trusted for TLS until \
+         that switch is on. On macOS, open the file, approve it in System Settings → Privacy & Security → \
+         Profiles, then set the roots to Always Trust in Keychain Access.\n"
+    ));
+    if let Some(ca) = &options.debug_ca {
+        export.warn(
+            "ios-debug-ca",
+            format!(
+                "debug builds (`#if DEBUG`) of an app using PinsetTrust.swift also accept chains of the proxy CA {} \
+                 (pin {}) without pins; release builds, which do not define DEBUG, carry an empty list. The device \
+                 need not trust the proxy CA system-wide: PinsetTrust evaluates it itself",
+                text::comment_safe(&ca.subject),
+                ca.pin.to_base64()
+            ),
+        );
+    }
 
     let ips: Vec<&str> = names.iter().filter(|n| n.ip.is_some()).map(|n| n.key.as_str()).collect();
     let dns: Vec<&PinnedName> = names.iter().filter(|n| n.ip.is_none()).collect();
@@ -218,9 +250,16 @@ fn ats_plist(model: &SiteTrust, names: &[PinnedName]) -> String {
     plist_document(&head, &root)
 }
 
-/// `PinsetTrust.swift`.
-fn swift(model: &SiteTrust) -> String {
-    let mut s = text::comment("// ", &text::provenance(model, "ios"));
+/// The configuration profile's file name: `pinset-<site>.mobileconfig`.
+fn profile_file_name(model: &SiteTrust) -> String {
+    format!("pinset-{}.mobileconfig", file_part(&model.site))
+}
+
+/// `PinsetTrust.swift`, as the `ios` export and the plugins (`target` names the export in the
+/// provenance comment) ship it: the site's tables, then the code of `templates/ios/body.swift`,
+/// with the debug-only proxy CA when `debug` is given.
+pub(super) fn swift(model: &SiteTrust, target: &str, debug: Option<&DebugAnchor>) -> String {
+    let mut s = text::comment("// ", &text::provenance(model, target));
     s.push_str(&text::comment(
         "// ",
         &[
@@ -297,7 +336,21 @@ fn swift(model: &SiteTrust) -> String {
         ));
     }
     s.push_str("    ]\n");
-    s.push_str(SWIFT_BODY);
+    if let Some(ca) = debug {
+        s.push_str(
+            "\n    /// Debug builds only (`DEBUG` is defined by Xcode's Debug configuration, never by Release):\n",
+        );
+        s.push_str(
+            "    /// an interception proxy's CA, trusted for the site's addresses without pins, so a team can\n",
+        );
+        s.push_str("    /// inspect its own app's traffic. A release build carries an empty list.\n");
+        s.push_str("    #if DEBUG\n");
+        s.push_str("    static let debugAnchorsBase64: [String] = [\n");
+        s.push_str(&format!("        // debug proxy CA: {}\n", text::comment_safe(&ca.subject)));
+        s.push_str(&format!("        {},\n", text::quote(&STANDARD.encode(&ca.der))));
+        s.push_str("    ]\n    #else\n    static let debugAnchorsBase64: [String] = []\n    #endif\n");
+    }
+    s.push_str(SWIFT_BODY.render(&Fill::new().flag("debug", debug.is_some())).as_str());
     s.push_str("}\n");
     s
 }
@@ -331,7 +384,7 @@ fn swift_hosts(model: &SiteTrust) -> Vec<(String, Vec<String>, Vec<super::TrustP
 }
 
 /// The code of `PinsetTrust` after its tables.
-const SWIFT_BODY: &str = include_str!("templates/ios/body.swift");
+const SWIFT_BODY: Template = template!("ios/body.swift");
 
 // ---------------------------------------------------------------------------------------
 // A small XML property-list writer (shared with the trustkit export).
@@ -340,6 +393,10 @@ const SWIFT_BODY: &str = include_str!("templates/ios/body.swift");
 pub(super) enum Plist {
     /// `<true/>` or `<false/>`.
     Bool(bool),
+    /// `<integer>`.
+    Integer(i64),
+    /// `<data>`: bytes, base64 on one line.
+    Data(Vec<u8>),
     /// `<string>`, with a comment after it.
     String(String, Option<String>),
     /// `<array>`.
@@ -381,6 +438,8 @@ pub(super) fn plist_document(head: &[String], root: &Plist) -> String {
 fn write_plist(value: &Plist, xml: &mut Xml) {
     match value {
         Plist::Bool(b) => xml.empty(if *b { "true" } else { "false" }, &[]),
+        Plist::Integer(n) => xml.element("integer", &[], &n.to_string()),
+        Plist::Data(bytes) => xml.element("data", &[], &STANDARD.encode(bytes)),
         Plist::String(s, comment) => {
             xml.element("string", &[], s);
             if let Some(c) = comment {

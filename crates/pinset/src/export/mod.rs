@@ -16,6 +16,7 @@ mod capacitor;
 mod chromium;
 mod cordova;
 mod curl;
+mod debug;
 mod dotnet;
 mod flutter;
 mod go;
@@ -25,11 +26,17 @@ mod java;
 mod mobile;
 mod node;
 mod okhttp;
+mod plugin;
+mod profile;
 mod python;
 mod react_native;
 mod rust;
+mod server;
 mod template;
 mod trustkit;
+
+pub use debug::DebugAnchor;
+pub use server::{ClientAuth, Deployment};
 
 /// A client platform pinset writes configuration for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,6 +55,10 @@ pub enum Target {
     Cordova,
     /// @capgo/capacitor-ssl-pinning.
     Capacitor,
+    /// A Cordova plugin of the site's own: `pinset.fetch` in native code (Swift, OkHttp).
+    CordovaPlugin,
+    /// A Capacitor plugin of the site's own, with TypeScript definitions.
+    CapacitorPlugin,
     /// Flutter/Dart: `SecurityContext` with the anchors and an SPKI check.
     Flutter,
     /// curl `--cacert` and `--pinnedpubkey`.
@@ -66,11 +77,21 @@ pub enum Target {
     Rust,
     /// Python: `ssl` module context and an SPKI check.
     Python,
+    /// nginx: a `server` block serving one server identity (the box's side, not an app's).
+    Nginx,
+    /// Caddy: a site block serving one server identity.
+    Caddy,
+    /// HAProxy: a frontend and backend serving one server identity.
+    Haproxy,
+    /// Node.js: an `https` server (a reverse proxy) serving one server identity.
+    NodeServer,
+    /// `openssl s_server`: a script serving one server identity, for trying a client.
+    SServer,
 }
 
 impl Target {
-    /// Every target, in the order `export all` writes them.
-    pub const ALL: [Target; 16] = [
+    /// Every client target, in the order `export all` writes them.
+    pub const ALL: [Target; 18] = [
         Target::Android,
         Target::Ios,
         Target::Trustkit,
@@ -78,6 +99,8 @@ impl Target {
         Target::ReactNative,
         Target::Cordova,
         Target::Capacitor,
+        Target::CordovaPlugin,
+        Target::CapacitorPlugin,
         Target::Flutter,
         Target::Curl,
         Target::Chromium,
@@ -89,6 +112,22 @@ impl Target {
         Target::Python,
     ];
 
+    /// The server targets: configuration for the box that serves a server identity. They
+    /// name files of the site by path ([`Deployment`]), so `export all` leaves them out.
+    pub const SERVERS: [Target; 5] =
+        [Target::Nginx, Target::Caddy, Target::Haproxy, Target::NodeServer, Target::SServer];
+
+    /// Whether this is a server target (see [`Target::SERVERS`]).
+    pub fn is_server(self) -> bool {
+        Target::SERVERS.contains(&self)
+    }
+
+    /// Whether the target can trust an extra CA in debuggable builds only
+    /// ([`Options::debug_ca`]).
+    pub fn has_debug_overrides(self) -> bool {
+        matches!(self, Target::Android | Target::Ios | Target::CordovaPlugin | Target::CapacitorPlugin)
+    }
+
     /// The name on the command line and the folder `export all` writes it to.
     pub fn name(self) -> &'static str {
         match self {
@@ -99,6 +138,8 @@ impl Target {
             Target::ReactNative => "react-native",
             Target::Cordova => "cordova",
             Target::Capacitor => "capacitor",
+            Target::CordovaPlugin => "cordova-plugin",
+            Target::CapacitorPlugin => "capacitor-plugin",
             Target::Flutter => "flutter",
             Target::Curl => "curl",
             Target::Chromium => "chromium",
@@ -108,12 +149,17 @@ impl Target {
             Target::Dotnet => "dotnet",
             Target::Rust => "rust",
             Target::Python => "python",
+            Target::Nginx => "nginx",
+            Target::Caddy => "caddy",
+            Target::Haproxy => "haproxy",
+            Target::NodeServer => "node-server",
+            Target::SServer => "s_server",
         }
     }
 
     /// The target named `name` (as [`Target::name`] spells it).
     pub fn from_name(name: &str) -> Option<Target> {
-        Target::ALL.into_iter().find(|t| t.name() == name)
+        Target::ALL.into_iter().chain(Target::SERVERS).find(|t| t.name() == name)
     }
 
     /// One line: what the export is.
@@ -128,6 +174,12 @@ impl Target {
             Target::ReactNative => "react-native-ssl-public-key-pinning configuration",
             Target::Cordova => "cordova-plugin-advanced-http pinned mode: certificate files and the call",
             Target::Capacitor => "@capgo/capacitor-ssl-pinning: certificate files and the plugin configuration",
+            Target::CordovaPlugin => {
+                "a Cordova plugin of the site's own: pinset.fetch() in native code (Swift URLSession delegate, OkHttp), IP hosts on iOS too"
+            }
+            Target::CapacitorPlugin => {
+                "a Capacitor plugin of the site's own: Pinset.fetch() in native code, with TypeScript definitions"
+            }
             Target::Flutter => "Flutter/Dart: a SecurityContext with the anchors and an SPKI check",
             Target::Curl => "curl: --cacert and --pinnedpubkey (leaf keys)",
             Target::Chromium => "Chromium: --ignore-certificate-errors-spki-list (leaf keys)",
@@ -137,6 +189,21 @@ impl Target {
             Target::Dotnet => ".NET: an HttpClientHandler that validates against the anchors and checks pins",
             Target::Rust => "Rust: a reqwest client on pinset-tls's SiteVerifier, built from the site's data",
             Target::Python => "Python: an ssl context with the anchors and an SPKI check",
+            Target::Nginx => {
+                "nginx: a server block with the full chain, TLS 1.2+ and (mutual TLS) the client CA, CRL and identity headers"
+            }
+            Target::Caddy => {
+                "Caddy: a site block with the full chain, TLS 1.2+ and (mutual TLS) the client CA and identity headers"
+            }
+            Target::Haproxy => {
+                "HAProxy: a frontend and backend with the full chain, TLS 1.2+ and (mutual TLS) the client CA, CRL and identity headers"
+            }
+            Target::NodeServer => {
+                "Node.js: an https reverse proxy with the full chain, TLS 1.2+ and (mutual TLS) the client CA, CRL and identity headers"
+            }
+            Target::SServer => {
+                "openssl s_server: a script that serves the full chain (-cert_chain), TLS 1.2+, and (mutual TLS) the client CA and CRL"
+            }
         }
     }
 }
@@ -153,6 +220,13 @@ pub struct Options {
     /// Android: also trust the system's CAs for the site's addresses (`src="system"`).
     /// Off by default: the site's anchors alone are what makes a pin meaningful.
     pub system_trust: bool,
+    /// A CA trusted in debuggable builds only, without pins, for an interception proxy a
+    /// team inspects its own app's traffic with (targets with
+    /// [`Target::has_debug_overrides`]). Release builds are unaffected.
+    pub debug_ca: Option<DebugAnchor>,
+    /// The server targets: which server identity, where its files are, mutual TLS. Without
+    /// one, a server target serves the first server with paths relative to the site folder.
+    pub deployment: Option<Deployment>,
 }
 
 /// `s` as a lower-case identifier fragment: every character outside `[a-z0-9]` becomes `_`.
@@ -169,6 +243,8 @@ pub struct ExportFile {
     pub contents: Vec<u8>,
     /// Written with mode 0755 (a script) rather than 0644.
     pub executable: bool,
+    /// Written with mode 0600: it holds a private key.
+    pub secret: bool,
     /// One line for the index README: what the file is and where it goes.
     pub about: String,
 }
@@ -176,17 +252,29 @@ pub struct ExportFile {
 impl ExportFile {
     /// A text file.
     pub fn text(path: impl Into<String>, contents: impl Into<String>, about: impl Into<String>) -> ExportFile {
-        ExportFile { path: path.into(), contents: contents.into().into_bytes(), executable: false, about: about.into() }
+        ExportFile {
+            path: path.into(),
+            contents: contents.into().into_bytes(),
+            executable: false,
+            secret: false,
+            about: about.into(),
+        }
     }
 
     /// A binary file.
     pub fn binary(path: impl Into<String>, contents: Vec<u8>, about: impl Into<String>) -> ExportFile {
-        ExportFile { path: path.into(), contents, executable: false, about: about.into() }
+        ExportFile { path: path.into(), contents, executable: false, secret: false, about: about.into() }
     }
 
     /// This file, executable.
     pub fn executable(mut self) -> ExportFile {
         self.executable = true;
+        self
+    }
+
+    /// This file, readable by its owner only.
+    pub fn secret(mut self) -> ExportFile {
+        self.secret = true;
         self
     }
 }
@@ -244,6 +332,8 @@ pub fn export(model: &SiteTrust, target: Target, options: &Options) -> Export {
         Target::ReactNative => react_native::render(model, options),
         Target::Cordova => cordova::render(model, options),
         Target::Capacitor => capacitor::render(model, options),
+        Target::CordovaPlugin => plugin::render_cordova(model, options),
+        Target::CapacitorPlugin => plugin::render_capacitor(model, options),
         Target::Flutter => flutter::render(model, options),
         Target::Curl => curl::render(model, options),
         Target::Chromium => chromium::render(model, options),
@@ -253,6 +343,9 @@ pub fn export(model: &SiteTrust, target: Target, options: &Options) -> Export {
         Target::Dotnet => dotnet::render(model, options),
         Target::Rust => rust::render(model, options),
         Target::Python => python::render(model, options),
+        Target::Nginx | Target::Caddy | Target::Haproxy | Target::NodeServer | Target::SServer => {
+            return server::render(model, target, options);
+        }
     };
     let mut export = export;
     export.warnings.extend(common_warnings(model, target));
@@ -272,9 +365,19 @@ pub fn export_all(model: &SiteTrust, options: &Options) -> (Vec<ExportFile>, Vec
     (files, warnings)
 }
 
-/// Warnings every target shares: the rotation rules of docs/platforms.md.
+/// Warnings every target shares: the rotation rules of docs/platforms.md, and pins whose
+/// last day is past or near (an export of already-expired pin-sets turns pinning off
+/// without a word).
 fn common_warnings(model: &SiteTrust, target: Target) -> Vec<Warning> {
     let mut out = Vec::new();
+    let expiry = model.pin_expiry(time::OffsetDateTime::now_utc().date());
+    if let Some(message) = expiry.warning() {
+        let rule = match expiry {
+            crate::trust::PinExpiry::Expired { .. } => "pins-expired",
+            _ => "pins-expire-soon",
+        };
+        out.push(Warning { target, rule, message });
+    }
     for s in &model.servers {
         let pins = match target {
             Target::Curl | Target::Chromium => &s.leaf_pins,
@@ -323,7 +426,13 @@ pub fn write_files(out: &Path, files: &[ExportFile]) -> Result<Vec<std::path::Pa
         if let Some(parent) = path.parent() {
             crate::atomic::create_dir_all(parent)?;
         }
-        let mode = if f.executable { 0o755 } else { crate::atomic::PUBLIC_MODE };
+        let mode = if f.secret {
+            crate::atomic::SECRET_MODE
+        } else if f.executable {
+            0o755
+        } else {
+            crate::atomic::PUBLIC_MODE
+        };
         crate::atomic::write(&path, &f.contents, mode)?;
         written.push(path);
     }

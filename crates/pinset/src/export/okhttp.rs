@@ -26,7 +26,7 @@ pub(crate) fn render(model: &SiteTrust, _options: &Options) -> Export {
     ));
     export.files.push(ExportFile::text(
         "PinsetPinning.java",
-        java(model),
+        java(model, "okhttp"),
         "Java class `pinset.PinsetPinning`, the same as `PinsetPinning.kt`; goes in the app's Java sources (instead \
          of `PinsetPinning.kt`)",
     ));
@@ -83,8 +83,8 @@ fn expire_at_millis(model: &SiteTrust) -> Option<(i64, String)> {
 
 /// The header comment both files share: provenance, what the client does, `usage` (an
 /// example, `{host}` standing for the site's first address), and the other file's name.
-fn header(model: &SiteTrust, other: &str, usage: &[&str]) -> String {
-    let mut lines: Vec<String> = text::provenance(model, "okhttp").to_vec();
+fn header(model: &SiteTrust, target: &str, other: &str, usage: &[&str]) -> String {
+    let mut lines: Vec<String> = text::provenance(model, target).to_vec();
     let host = model.example_host();
     lines.extend([
         String::new(),
@@ -199,6 +199,7 @@ fn servers(model: &SiteTrust, kotlin: bool) -> String {
 fn kotlin(model: &SiteTrust) -> String {
     let mut out = header(
         model,
+        "okhttp",
         "PinsetPinning.java",
         &[
             "  val client = PinsetPinning.client() // build it once, reuse it: it holds the connection pool",
@@ -232,9 +233,12 @@ fn kotlin(model: &SiteTrust) -> String {
     out
 }
 
-fn java(model: &SiteTrust) -> String {
+/// `PinsetPinning.java`, as the `okhttp` export and the plugins (`target` names the export in
+/// the provenance comment) ship it.
+pub(super) fn java(model: &SiteTrust, target: &str) -> String {
     let mut out = header(
         model,
+        target,
         "PinsetPinning.kt",
         &[
             "  OkHttpClient client = PinsetPinning.client(); // build it once, reuse it: it holds the connection pool",

@@ -34,6 +34,15 @@ impl Safe {
         Safe(super::text::quote(s))
     }
 
+    /// `s` followed by a line break, as a double-quoted string literal of Java, JavaScript or
+    /// Swift: [`Self::quoted`] with the escape `\n` before the closing quote.
+    pub fn quoted_line(s: &str) -> Safe {
+        let mut q = super::text::quote(s);
+        q.pop();
+        q.push_str("\\n\"");
+        Safe(q)
+    }
+
     /// `s` as text inside a comment of any language pinset writes ([`super::text::comment_safe`]).
     pub fn comment(s: &str) -> Safe {
         Safe(super::text::comment_safe(s))
@@ -45,6 +54,15 @@ impl Safe {
         let mut text = super::text::comment(prefix, lines);
         text.pop();
         Safe(text)
+    }
+
+    /// `s` as a bare word of a configuration file or script (nginx, Caddy, HAProxy, a POSIX
+    /// shell, a JavaScript string): only ASCII letters, digits and `._/:+@,=-[]`, none of
+    /// which those read as a quote, a variable, an escape, a comment or a separator. `None`
+    /// for anything else: the caller refuses the value, naming it.
+    pub fn config_word(s: &str) -> Option<Safe> {
+        let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/:+@,=-[]".contains(&b));
+        ok.then(|| Safe(s.to_string()))
     }
 
     /// Text pinset itself wrote (a keyword, a punctuation mark, a fixed name): a `'static`

@@ -1,0 +1,2 @@
+{{provenance}}
+export {};

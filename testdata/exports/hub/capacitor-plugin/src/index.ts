@@ -1,0 +1,12 @@
+// Written by `pinset export capacitor-plugin` for site "hub". Do not edit by hand:
+// run the export again after every key rotation and ship the result.
+
+import { registerPlugin } from '@capacitor/core';
+
+import type { PinsetPlugin } from './definitions';
+
+/** The plugin: `await Pinset.fetch({ url: 'https://…/' })`. */
+const Pinset = registerPlugin<PinsetPlugin>('Pinset');
+
+export * from './definitions';
+export { Pinset };
