@@ -222,6 +222,7 @@ fn lifecycle_commands_human_and_json() {
     snap!(t.path(), "rotate_retire_nothing", site(&["rotate", "retire"]));
     let out = t.path().join("curl-2.0");
     snap!(t.path(), "export_release", site(&["export", "curl", "--out", s(&out), "--release", "2.0"]));
+    snap!(t.path(), "export_release_server_target", site(&["export", "nginx", "--out", s(&out), "--release", "3.0"]));
     snap!(t.path(), "release_add_bad_version", site(&["release", "add", "2.0 beta"]));
     snap!(t.path(), "release_add_other_pins", site(&["release", "add", "1.0"]));
     snap!(t.path(), "release_retire_unknown", site(&["release", "retire", "9.9"]));

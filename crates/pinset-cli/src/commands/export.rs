@@ -28,7 +28,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
         return Err(anyhow!(pinset::Error::bad_value(
             "export",
             &format!("{} --release", args.target),
-            "records the pins an app release carries; this target is no app",
+            format!("records the pins an app release carries, and {} is not an app", args.target),
             None,
         )));
     }
