@@ -113,6 +113,27 @@ pub enum Command {
   pinset revoke till-1 --reason key-compromise
   pinset revoke 5f:3a:…:9c --reason superseded --json")]
     Revoke(RevokeArgs),
+    /// Record the app releases that shipped the site's pins, retire the ones no longer
+    /// supported, list them: rotation refuses any step that would cut a supported release off.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Issue server certificates that end within --within again, with the same keys: pins
+    /// do not change. Safe to run daily; --dry-run says what it would do.
+    #[command(after_help = "Examples:
+  pinset renew                       every server certificate ending within 30 days
+  pinset renew backoffice --within 60d
+  pinset renew --dry-run --json")]
+    Renew(RenewArgs),
+    /// Rotate what apps pin (the CA key, or each server's key): promote the standby key,
+    /// then retire the replaced one. Refuses a step that would cut a supported release off.
+    #[command(subcommand)]
+    Rotate(RotateCommand),
+    /// One screen of the site's state: identities and anchors with their end dates, the
+    /// releases and the pins each carries, revoked certificates, and the next safe step.
+    #[command(after_help = "Examples:
+  pinset status --site shop
+  pinset status --json")]
+    Status(StatusArgs),
     /// Show or set the last day apps enforce the site's pins (UTC). After it, apps carrying
     /// the pins trust the site's anchors alone: a bounded life, so an app that is never
     /// updated does not stay pinned to keys the site may have lost. A day in the past is
@@ -278,6 +299,40 @@ pub struct RevokeArgs {
     pub json: bool,
 }
 
+/// `pinset release …`.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Record an app release as carrying the site's pins today (what `pinset pin` prints).
+    #[command(after_help = "Examples:
+  pinset release add 1.0 --platform android,ios
+  pinset export okhttp --out app/pinning --release 1.0     the same, from the export")]
+    Add(ReleaseAddArgs),
+    /// Mark a release as no longer supported: rotation stops protecting it.
+    #[command(after_help = "Examples:
+  pinset release retire 1.0")]
+    Retire(ReleaseRetireArgs),
+    /// List the releases, the pins each carries and whether it is supported.
+    List(ReleaseListArgs),
+}
+
+/// `pinset release add`.
+#[derive(Debug, Args)]
+pub struct ReleaseAddArgs {
+    /// The app's version, as the app names it.
+    pub version: String,
+    /// The platforms it ships on (export targets), comma-separated.
+    #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
+    pub platform: Vec<String>,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `pinset pin-expiration`.
 #[derive(Debug, Args)]
 pub struct PinExpirationArgs {
@@ -290,6 +345,107 @@ pub struct PinExpirationArgs {
     #[command(flatten)]
     pub wait: WaitArg,
     /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset release retire`.
+#[derive(Debug, Args)]
+pub struct ReleaseRetireArgs {
+    /// The release's version.
+    pub version: String,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset release list`.
+#[derive(Debug, Args)]
+pub struct ReleaseListArgs {
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// Print the releases as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset renew`.
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// Only this server identity.
+    pub name: Option<String>,
+    /// Renew certificates ending within this time (`30d`, or days).
+    #[arg(long, value_name = "DAYS", default_value = "30d", value_parser = parse_days)]
+    pub within: u32,
+    /// Validity of the new certificates in days.
+    #[arg(long, value_name = "N", default_value_t = 397)]
+    pub days: u32,
+    /// Say what would be renewed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `30d`, `30`: days.
+fn parse_days(s: &str) -> Result<u32, String> {
+    let n = s.strip_suffix('d').unwrap_or(s);
+    n.parse::<u32>().map_err(|_| format!("{s:?} is not a number of days (e.g. 30d)"))
+}
+
+/// `pinset rotate …`.
+#[derive(Debug, Subcommand)]
+pub enum RotateCommand {
+    /// The standby key apps already carry becomes active (with a CA: the standby root signs
+    /// the servers' certificates again); the old key stays in exports as retiring.
+    #[command(after_help = "Examples:
+  pinset rotate promote
+  pinset rotate promote --force        cut off the releases named in the refusal")]
+    Promote(RotateArgs),
+    /// Drop the retiring key from exports and from the site, once no supported release
+    /// relies on it.
+    #[command(after_help = "Examples:
+  pinset rotate retire")]
+    Retire(RotateArgs),
+}
+
+/// `pinset rotate promote` and `retire`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Go ahead although supported releases stop connecting (they are named).
+    #[arg(long)]
+    pub force: bool,
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pinset status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Where the site is.
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[command(flatten)]
+    pub wait: WaitArg,
+    /// Print the state as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -464,6 +620,11 @@ pub struct ExportArgs {
     /// explains them all either way).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Record the pins written as those of this app release (see `pinset release`).
+    #[arg(long, value_name = "VERSION")]
+    pub release: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Where the site is.
     #[command(flatten)]
     pub site: SiteArg,

@@ -8,6 +8,7 @@ mod client_trust;
 mod commands;
 mod interception;
 mod issuing;
+mod lifecycle;
 mod net_report;
 mod output;
 mod serving;
@@ -51,6 +52,10 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Up(args) => commands::up::run(args),
         cli::Command::Revoke(args) => commands::revoke::run(args),
+        cli::Command::Release(cmd) => commands::release::run(cmd),
+        cli::Command::Renew(args) => commands::renew::run(args),
+        cli::Command::Rotate(cmd) => commands::rotate::run(cmd),
+        cli::Command::Status(args) => commands::status::run(args),
         cli::Command::PinExpiration(args) => commands::pin_expiration::run(args),
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Mitm(args) => commands::mitm::run(args),

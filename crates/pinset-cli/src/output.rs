@@ -187,6 +187,31 @@ pub fn hint(remedy: &Remedy) -> String {
         Remedy::RestoreLedger => "restore pki/ledger.sqlite3 from a backup of this site; pinset starts no new ledger \
                                   for a site that has issued certificates"
             .into(),
+        Remedy::NewReleaseVersion => {
+            "a shipped release carries what it carries: record this build under a new version with `pinset \
+             release add VERSION`"
+                .into()
+        }
+        Remedy::ShipStandbyFirst { releases } => format!(
+            "ship a release that carries the standby pin (`pinset export … --release VERSION`), then `pinset release \
+             retire {}` once it is no longer supported; or `pinset rotate promote --force` to cut {} off now",
+            releases.join(" "),
+            if releases.len() == 1 { "it" } else { "them" }
+        ),
+        Remedy::RetireFirst => "run `pinset rotate retire` first (`pinset status` says whether it is safe)".into(),
+        Remedy::RetireReleasesFirst { releases } => format!(
+            "`pinset release retire {}` once no device runs {} any more; or `pinset rotate retire --force`",
+            releases.join(" "),
+            if releases.len() == 1 { "it" } else { "them" }
+        ),
+        Remedy::ReissueClients { clients } => format!(
+            "issue {} again under the active CA (`pinset revoke NAME --reason superseded`, then `pinset issue client \
+             NEW-NAME`), or `pinset rotate retire --force`",
+            clients.join(", ")
+        ),
+        Remedy::NoStandby => "a server identity issued with a standby key (`pinset issue server NEW-NAME …`) can be \
+                               promoted; this one never can"
+            .into(),
         other => format!("{other:?}"),
     }
 }

@@ -438,3 +438,59 @@ fn prometheus_scrapes_the_watch_and_answers_for_its_series() {
     let healthy_query = format!("query=probe_success{{target=\"{healthy}\"}}");
     assert_eq!(query(&healthy_query)["data"]["result"][0]["value"][1], "1");
 }
+
+/// The site's supported releases are checked on every target: a server still presenting
+/// the key a promotion retired reaches both releases (each carries that pin), one
+/// presenting the new standby key only the release that carries it; `--json` and the
+/// `pinset_release_can_connect{release}` metric say so, and a stranded supported release
+/// is critical.
+#[test]
+fn supported_releases_that_can_connect_are_reported_per_target_and_as_metrics() {
+    let t = tempdir();
+    let site = leaf_site(t.path());
+    let dir = site.join("pki/servers/server");
+    let (old_chain, old_key) = (read(&dir.join("chain.pem")), read(&dir.join("key.pem")));
+    let ok = |args: &[&str]| {
+        let out = pinset().args(args).args(["--site", s(&site)]).output().expect("run pinset");
+        assert_exit(&out, 0, &format!("pinset {args:?}"));
+    };
+    ok(&["release", "add", "1.0"]);
+    ok(&["rotate", "promote"]);
+    ok(&["release", "add", "2.0"]);
+    ok(&["rotate", "retire"]);
+    ok(&["release", "add", "0.9"]);
+    ok(&["release", "retire", "0.9"]);
+    let ca = Ca::from_files(&site.join("pki/authority/ca.pem"), &site.join("pki/authority/ca.key"));
+    let retired_key = TlsServer::serve(&[old_chain], &old_key);
+    let spec = Spec::server("127.0.0.1", vec![ip("127.0.0.1")]);
+    let standby = spec.signed_for_key(&ca, &read(&dir.join("standby.key")));
+    let new_standby = TlsServer::serve(&[standby.pem(), ca.pem()], &standby.key_pem());
+
+    let out = check(&site, &[&retired_key.authority(), &new_standby.authority()], &["--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let releases = |i: usize| -> Vec<(String, bool)> {
+        report["targets"][i]["releases"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no releases in {report}"))
+            .iter()
+            .map(|r| (r["release"].as_str().unwrap_or("").to_string(), r["can_connect"].as_bool().unwrap_or(false)))
+            .collect()
+    };
+    let both_ok = vec![("1.0".to_string(), true), ("2.0".to_string(), true)];
+    assert_eq!(releases(0), both_ok, "the retired key: each supported release carries it; 0.9 is not checked");
+    assert_eq!(releases(1), vec![("1.0".to_string(), false), ("2.0".to_string(), true)], "the new standby key");
+    assert_exit(&out, 2, "a supported release that cannot connect is critical");
+
+    let watch = Watch::start(&site, &[&new_standby.authority()]);
+    let text = watch.metrics();
+    let value = |release: &str| {
+        text.lines()
+            .find(|l| l.starts_with("pinset_release_can_connect{") && l.contains(&format!("release=\"{release}\"")))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no pinset_release_can_connect for {release}:\n{text}"))
+    };
+    assert_eq!(value("1.0").parse::<f64>().ok(), Some(0.0));
+    assert_eq!(value("2.0").parse::<f64>().ok(), Some(1.0));
+    assert!(!text.contains("release=\"0.9\""), "a retired release is not a series:\n{text}");
+}

@@ -1,8 +1,9 @@
 //! Commands that change one site at the same moment, as scripts and impatient people run
 //! them: ten `issue server` of different names all reach the plan and the ledger, ten of one
 //! name give one server and nine clear refusals, six `init` of one folder on a slow disk give
-//! one intact site, ten `revoke` and five `pin-expiration` at once all land, and a busy
-//! site is waited for (saying so) or refused at once.
+//! one intact site, ten `revoke` and five `pin-expiration` at once all land, renewals,
+//! promotions, a retirement, releases and issues all at once leave a site whose plan and
+//! ledger agree, and a busy site is waited for (saying so) or refused at once.
 //!
 //! The slow disk is `pinset_testkit::SlowFsync` (every fsync delayed, as on the disk where
 //! the lost updates were seen); it needs gcc, which `scripts/setup` installs.
@@ -20,7 +21,8 @@ use common::{assert_contains, assert_exit, init_site, s, stderr, stdout, tempdir
 use pinset_testkit::SlowFsync;
 use pinset_testkit::slow_disk::flushes;
 use site_state::{
-    RUN_BOUND, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd, plan_servers, run_pinset,
+    RUN_BOUND, assert_plan_and_ledger_agree, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd,
+    plan_servers, run_pinset,
 };
 
 /// Runs every command at once (each in its own thread, bounded) and returns their outputs in
@@ -212,6 +214,54 @@ fn a_busy_site_is_waited_for_saying_so_or_refused_at_once() {
     };
     assert!(status.success(), "{}", std::fs::read_to_string(&err_file).unwrap_or_default());
     assert!(plan_servers(&site).contains(&"x".to_string()));
+}
+
+#[test]
+fn renewals_promotions_a_retirement_releases_and_issues_at_once_leave_a_consistent_site() {
+    let t = tempdir();
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let shim = slow_disk();
+    let log = t.path().join("fsyncs");
+    let with_site = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--site".to_string(), s(&site).to_string()]);
+        all
+    };
+    let commands = vec![
+        with_site(&["renew", "--within", "400d"]),
+        with_site(&["rotate", "promote"]),
+        with_site(&["release", "add", "1.0"]),
+        with_site(&["renew", "--within", "400d"]),
+        with_site(&["issue", "server", "c1", "--ip", "127.0.0.2"]),
+        with_site(&["rotate", "retire"]),
+        with_site(&["rotate", "promote"]),
+        with_site(&["release", "add", "2.0", "--platform", "android"]),
+        with_site(&["issue", "server", "c2", "--ip", "127.0.0.3"]),
+        with_site(&["renew", "--within", "400d"]),
+    ];
+    let outs =
+        all_at_once(commands.clone(), shim.as_ref().ok().map(|shim| (shim, Duration::from_millis(10), log.as_path())));
+    let mut promoted = 0;
+    for (args, out) in commands.iter().zip(&outs) {
+        let what = format!("pinset {}", args.join(" "));
+        if args[..2] == ["rotate", "promote"] && out.status.code() == Some(2) {
+            // The other promotion went first and its key is still retiring.
+            assert_contains(&stderr(out), &["still retiring", "pinset rotate retire"], &what);
+        } else {
+            assert_exit(out, 0, &what);
+            promoted += usize::from(args[..2] == ["rotate", "promote"]);
+        }
+    }
+    assert!(promoted >= 1, "one promotion at least goes ahead");
+    let mut servers = plan_servers(&site);
+    servers.sort();
+    assert_eq!(servers, ["c1", "c2", "server"]);
+    let listed = stdout(&run_pinset(&["release", "list", "--site", s(&site)]));
+    assert!(listed.contains("1.0") && listed.contains("2.0 (android)"), "{listed}");
+    assert_plan_and_ledger_agree(&site, "after everything at once");
+    assert_site_works(&site, "c2", "127.0.0.3", &t.path().join("out"));
+    assert_eq!(leftovers(&site), Vec::<String>::new());
+    assert_eq!(keys_outside_pki(t.path(), &site), Vec::<std::path::PathBuf>::new());
 }
 
 #[test]

@@ -1,9 +1,11 @@
-//! `kill -9` at random moments of `init`, `issue server`, `revoke` and `pin-expiration`
-//! (the last two: a certificate the ledger calls revoked is always on the revocation list,
-//! and the plan holds the old day or the new one): after each, the next command
-//! works (it removes what the killed one left, and says so), the site is valid (its server
-//! verifies, every export is made), nothing an interrupted command leaves remains, and no
-//! private key lies anywhere outside the site's `pki/`.
+//! `kill -9` at random moments of `init`, `issue server`, `revoke`, `pin-expiration`,
+//! `renew`, `rotate promote` and `rotate retire` (`revoke`: a certificate the ledger calls
+//! revoked is always on the revocation list; `pin-expiration`: the plan holds the old day
+//! or the new one): after each, the next command works (it removes what the killed one
+//! left, finishes or undoes an interrupted renewal or rotation, and says so), the site is
+//! valid (its server verifies, every export is made, the plan and the ledger agree after a
+//! renewal or rotation), nothing an interrupted command leaves remains, and no private key
+//! lies anywhere outside the site's `pki/`.
 //!
 //! The moments are spread over a whole run: a run is timed first (the median of five),
 //! then the 50 kills fall one in each fiftieth of that time, at a random point of it. Each
@@ -28,7 +30,8 @@ use common::{assert_contains, assert_exit, init_site, s, stderr, tempdir};
 use pinset::ledger::{LEDGER_FILE, Ledger};
 use pinset_testkit::SlowFsync;
 use site_state::{
-    RUN_BOUND, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd, plan_servers, run_pinset,
+    RUN_BOUND, assert_plan_and_ledger_agree, assert_site_works, keys_outside_pki, ledger_rows, leftovers, pinset_cmd,
+    plan_servers, run_pinset,
 };
 
 /// Kills per command.
@@ -123,8 +126,8 @@ fn finished(status: ExitStatus) -> Option<&'static str> {
     }
 }
 
-fn print_phases(what: &str, run: Duration, phases: &BTreeMap<&'static str, u32>) {
-    println!("{what}: {KILLS} kills over a run of {} ms:", run.as_millis());
+fn print_phases(what: &str, kills: u32, run: Duration, phases: &BTreeMap<&'static str, u32>) {
+    println!("{what}: {kills} kills over a run of {} ms:", run.as_millis());
     for (phase, n) in phases {
         println!("  {n:>3}  {phase}");
     }
@@ -198,7 +201,7 @@ fn init_killed_at_50_moments_leaves_the_next_init_working_and_no_stray_key() {
         assert_eq!(keys_outside_pki(&root, &site), Vec::<PathBuf>::new(), "{what}");
         let _ = std::fs::remove_dir_all(&root);
     }
-    print_phases("init", run, &phases);
+    print_phases("init", KILLS, run, &phases);
     if disk.shim.is_some() {
         assert!(pinset_testkit::slow_disk::flushes(&disk.log) > 0, "the slow disk was in effect");
     }
@@ -272,7 +275,7 @@ fn issue_killed_at_50_moments_leaves_the_next_issue_working_and_no_stray_key() {
         let plan = pinset::Site::open(&site).expect("plan");
         assert_eq!(plan.plan.server(&name).and_then(|s| s.active.serial.clone()), Some(rows[0].serial.clone()));
     }
-    print_phases("issue", run, &phases);
+    print_phases("issue", KILLS, run, &phases);
     // No ledger row of a server the plan does not name: every uncommitted issue's rows went.
     let servers = plan_servers(&site);
     for row in ledger_rows(&site).iter().filter(|r| r.kind == "server") {
@@ -281,6 +284,114 @@ fn issue_killed_at_50_moments_leaves_the_next_issue_working_and_no_stray_key() {
     if disk.shim.is_some() {
         assert!(pinset_testkit::slow_disk::flushes(&disk.log) > 0, "the slow disk was in effect");
     }
+}
+
+/// Kills per renewal and rotation step.
+const STEP_KILLS: u32 = 25;
+
+/// Where in a renewal or rotation the kill landed, read from what is on disk.
+fn step_phase(status: ExitStatus, site: &Path, plan_before: &str) -> &'static str {
+    if let Some(phase) = finished(status) {
+        return phase;
+    }
+    let staging = site.join("pki/.pinset-change");
+    let plan_now = std::fs::read_to_string(site.join("pinset.toml")).expect("plan");
+    if plan_now != plan_before {
+        "4 plan moved into place, not yet ended"
+    } else if staging.join("pinset.toml").exists() {
+        "3 staged (committed or about to be), moving into place"
+    } else if staging.exists() {
+        "2 journaled, writing the staging folder"
+    } else {
+        "1 not yet journaled, or journaled and nothing staged"
+    }
+}
+
+/// `step` (`renew …`, `rotate promote`, `rotate retire`) killed at `STEP_KILLS` moments of
+/// a run, each after `setup` (not killed); after each kill the same step again completes
+/// (or finds it done), having finished or undone the killed one.
+fn step_killed_at_many_moments(step: &[&str], setup: &[&str], done_already: &str) {
+    let t = tempdir();
+    let disk = Disk::new(t.path());
+    let site = init_site(t.path(), "site", &["--ip", "127.0.0.1"]);
+    let with_site = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--site".to_string(), s(&site).to_string()]);
+        all
+    };
+    let setup_args = with_site(setup);
+    let setup_args: Vec<&str> = setup_args.iter().map(String::as_str).collect();
+    let step_args = with_site(step);
+    let step_args: Vec<&str> = step_args.iter().map(String::as_str).collect();
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            assert_exit(&run_pinset(&setup_args), 0, "setup");
+            let start = Instant::now();
+            let out = pinset_testkit::process::run_bounded(disk.command(&step_args), RUN_BOUND, "a timed run");
+            assert_exit(&out, 0, &format!("pinset {step:?}, timed"));
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let run = times[2];
+    let mut rng = Rng::seeded(&step.join(" "));
+    let mut phases = BTreeMap::new();
+    for i in 0..STEP_KILLS {
+        assert_exit(&run_pinset(&setup_args), 0, "setup");
+        let plan_before = std::fs::read_to_string(site.join("pinset.toml")).expect("plan");
+        let status = disk.kill_after(&step_args, run.mul_f64((f64::from(i) + rng.unit()) / f64::from(STEP_KILLS)));
+        let phase = step_phase(status, &site, &plan_before);
+        *phases.entry(phase).or_insert(0) += 1;
+        let interrupted = site.join("pki/.pinset-change").exists();
+        // Every other time `status` comes first: it settles an interrupted step too.
+        let status_first = i % 2 == 1;
+        let mut text = String::new();
+        if status_first {
+            let shown = run_pinset(&["status", "--site", s(&site)]);
+            assert_exit(&shown, 0, &format!("status after kill {i} ({phase})"));
+            text = stderr(&shown);
+        }
+        let next = run_pinset(&step_args);
+        let what = format!("the {step:?} after kill {i} ({phase})");
+        text.push_str(&stderr(&next));
+        if next.status.code() == Some(2) {
+            assert_contains(&stderr(&next), &[done_already], &what);
+        } else {
+            assert_exit(&next, 0, &what);
+        }
+        if interrupted {
+            let op = if step[0] == "rotate" { step[1] } else { step[0] };
+            assert!(
+                text.contains(&format!("finished the {op}")) || text.contains(&format!("undid the {op}")),
+                "{what}: the interrupted change is finished or undone, and said so:\n{text}"
+            );
+        }
+        assert_site_works(&site, "server", "127.0.0.1", &t.path().join("out"));
+        assert_eq!(leftovers(&site), Vec::<String>::new(), "{what}");
+        assert_eq!(keys_outside_pki(t.path(), &site), Vec::<PathBuf>::new(), "{what}");
+        assert_plan_and_ledger_agree(&site, &what);
+    }
+    print_phases(&step.join(" "), STEP_KILLS, run, &phases);
+    if disk.shim.is_some() {
+        assert!(pinset_testkit::slow_disk::flushes(&disk.log) > 0, "the slow disk was in effect");
+    }
+}
+
+#[test]
+fn renew_killed_at_25_moments_is_finished_or_undone_by_the_next_renew() {
+    // Every certificate is due within 400 days: each run renews.
+    step_killed_at_many_moments(&["renew", "--within", "400d"], &["status"], "unreachable");
+}
+
+#[test]
+fn promote_killed_at_25_moments_is_finished_or_undone_by_the_next_promote() {
+    // The next promote after one that had committed finds the key retiring (refused, exit 2).
+    step_killed_at_many_moments(&["rotate", "promote"], &["rotate", "retire"], "still retiring");
+}
+
+#[test]
+fn retire_killed_at_25_moments_is_finished_or_undone_by_the_next_retire() {
+    step_killed_at_many_moments(&["rotate", "retire"], &["rotate", "promote"], "unreachable");
 }
 
 /// The serial numbers a PEM revocation list names, lower-case hex as the ledger spells them.
@@ -343,7 +454,7 @@ fn revoke_killed_at_50_moments_never_leaves_a_revoked_certificate_off_the_list()
         assert_eq!(leftovers(&site), Vec::<String>::new(), "{what}");
         assert_eq!(keys_outside_pki(t.path(), &site), Vec::<PathBuf>::new(), "{what}");
     }
-    print_phases("revoke", run, &phases);
+    print_phases("revoke", KILLS, run, &phases);
 }
 
 #[test]
@@ -374,5 +485,5 @@ fn pin_expiration_killed_at_50_moments_leaves_a_plan_with_the_old_day_or_the_new
         assert_eq!(leftovers(&site), Vec::<String>::new(), "after kill {i}");
     }
     assert_site_works(&site, "server", "127.0.0.1", &t.path().join("out"));
-    print_phases("pin-expiration", run, &phases);
+    print_phases("pin-expiration", KILLS, run, &phases);
 }

@@ -186,3 +186,49 @@ fn revoke_human_and_json() {
     );
     snap!(t.path(), "revoke_unknown", run(&["revoke", "nobody", "--site", &dir, "--reason", "unspecified"]));
 }
+
+/// `status`, `release`, `renew` and `rotate` through a site's life, human and JSON:
+/// renewal due (a 20-day certificate), a release recorded, renewed, promoted, a promotion
+/// refused while a key is retiring and then for the release it would cut off, forced, a
+/// retirement refused for that release, the release retired, the key retired.
+#[test]
+fn lifecycle_commands_human_and_json() {
+    let t = tempdir();
+    let dir = site(t.path(), &["--days", "20"]);
+    let site = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--site", &dir]);
+        run(&all)
+    };
+    snap!(t.path(), "status_new", site(&["status"]));
+    snap!(t.path(), "status_new_json", site(&["status", "--json"]));
+    snap!(t.path(), "release_add", site(&["release", "add", "1.0", "--platform", "android,ios"]));
+    snap!(t.path(), "release_add_json", site(&["release", "add", "1.0", "--platform", "okhttp", "--json"]));
+    snap!(t.path(), "release_list", site(&["release", "list"]));
+    snap!(t.path(), "release_list_json", site(&["release", "list", "--json"]));
+    snap!(t.path(), "renew_dry_run", site(&["renew", "--dry-run"]));
+    snap!(t.path(), "renew", site(&["renew"]));
+    snap!(t.path(), "renew_nothing_due_json", site(&["renew", "--json"]));
+    snap!(t.path(), "rotate_promote", site(&["rotate", "promote"]));
+    snap!(t.path(), "rotate_promote_retiring", site(&["rotate", "promote"]));
+    snap!(t.path(), "status_retiring", site(&["status"]));
+    snap!(t.path(), "rotate_retire", site(&["rotate", "retire"]));
+    snap!(t.path(), "rotate_promote_refused", site(&["rotate", "promote"]));
+    snap!(t.path(), "rotate_promote_forced_json", site(&["rotate", "promote", "--force", "--json"]));
+    snap!(t.path(), "rotate_retire_refused", site(&["rotate", "retire"]));
+    snap!(t.path(), "release_retire_json", site(&["release", "retire", "1.0", "--json"]));
+    snap!(t.path(), "release_retire_again", site(&["release", "retire", "1.0"]));
+    snap!(t.path(), "rotate_retire_json", site(&["rotate", "retire", "--json"]));
+    snap!(t.path(), "rotate_retire_nothing", site(&["rotate", "retire"]));
+    let out = t.path().join("curl-2.0");
+    snap!(t.path(), "export_release", site(&["export", "curl", "--out", s(&out), "--release", "2.0"]));
+    snap!(t.path(), "export_release_server_target", site(&["export", "nginx", "--out", s(&out), "--release", "3.0"]));
+    snap!(t.path(), "release_add_bad_version", site(&["release", "add", "2.0 beta"]));
+    snap!(t.path(), "release_add_other_pins", site(&["release", "add", "1.0"]));
+    snap!(t.path(), "release_retire_unknown", site(&["release", "retire", "9.9"]));
+    snap!(t.path(), "renew_unknown_server", site(&["renew", "nosuch"]));
+    snap!(t.path(), "status_after", site(&["status"]));
+    snap!(t.path(), "status_after_json", site(&["status", "--json"]));
+    snap!(t.path(), "renew_json", site(&["renew", "--within", "400d", "--json"]));
+    snap!(t.path(), "release_retire", site(&["release", "retire", "2.0"]));
+}

@@ -43,6 +43,31 @@ pub enum Remedy {
     WaitForSite,
     /// The site's ledger is missing: restore it from a backup of the site.
     RestoreLedger,
+    /// A release was recorded with other pins: record the new build under a new version.
+    NewReleaseVersion,
+    /// A promotion would cut these supported releases off: ship a release that carries
+    /// the standby pin and retire these, or force the promotion knowing they stop connecting.
+    ShipStandbyFirst {
+        /// The supported releases lacking the standby's pin.
+        releases: Vec<String>,
+    },
+    /// A retiring key is still in exports: retire it before promoting again.
+    RetireFirst,
+    /// Retiring the old key would cut these supported releases off: retire the releases
+    /// first, or force it knowing they stop connecting.
+    RetireReleasesFirst {
+        /// The supported releases that still need the retiring key.
+        releases: Vec<String>,
+    },
+    /// Client certificates of the retiring CA would stop being accepted: issue them again
+    /// under the active CA (or revoke them) first, or force it.
+    ReissueClients {
+        /// The clients whose certificates the retiring CA issued.
+        clients: Vec<String>,
+    },
+    /// The site has no standby key to promote (a site made before standby keys, or a
+    /// self-signed server without one).
+    NoStandby,
 }
 
 impl From<String> for Remedy {

@@ -9,6 +9,12 @@
 //!
 //! A missing ledger is never created anew beside an existing site: the plan names
 //! certificates the ledger would then not know. Only a new site starts an empty one.
+//!
+//! Schema 3 added the app releases a site supports (each with the pins it carries, see
+//! [`Release`]), the statuses `retiring` and `superseded` that renewal and rotation give
+//! replaced certificates, and the journal of changes in progress ([`ChangeRecord`]), which
+//! a multi-file change writes before it touches a file, so that recovery can finish or
+//! undo it (see [`crate::change`]).
 
 use std::path::{Path, PathBuf};
 
@@ -19,9 +25,44 @@ use crate::error::{Error, Remedy, Result};
 /// File name of the ledger inside `pki/`.
 pub const LEDGER_FILE: &str = "ledger.sqlite3";
 
-/// Schema version, kept in SQLite's `user_version`. Version 2 added the revocation reason;
-/// a version-1 ledger is migrated when opened (one `ALTER TABLE`, in a transaction).
-const SCHEMA_VERSION: i64 = 2;
+/// Schema version, kept in SQLite's `user_version`. Version 2 added the revocation reason,
+/// version 3 the releases, the change journal and two statuses; older ledgers are migrated
+/// when opened, each step in one transaction.
+const SCHEMA_VERSION: i64 = 3;
+
+/// The certificates table of schema 3 (a `CHECK` cannot be altered in SQLite: version 2's
+/// table is copied into this one).
+const CERTIFICATES_V3: &str = "CREATE TABLE certificates (
+         serial      TEXT PRIMARY KEY,
+         kind        TEXT NOT NULL,
+         name        TEXT NOT NULL,
+         subject     TEXT NOT NULL,
+         sans        TEXT NOT NULL,
+         not_before  TEXT NOT NULL,
+         not_after   TEXT NOT NULL,
+         spki_pin    TEXT NOT NULL,
+         status      TEXT NOT NULL
+                     CHECK (status IN ('active', 'standby', 'retiring', 'superseded', 'revoked')),
+         revoked_at  TEXT,
+         issued_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+         revocation_reason TEXT
+     );";
+
+/// The tables schema 3 added.
+const RELEASES_AND_CHANGES: &str = "CREATE TABLE releases (
+         version     TEXT PRIMARY KEY,
+         platforms   TEXT NOT NULL DEFAULT '[]',
+         pins        TEXT NOT NULL,
+         created     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+         retired     TEXT
+     );
+     CREATE TABLE changes (
+         id          INTEGER PRIMARY KEY,
+         operation   TEXT NOT NULL,
+         phase       TEXT NOT NULL CHECK (phase IN ('prepare', 'apply')),
+         record      TEXT NOT NULL,
+         started     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+     );";
 
 /// The index that keeps one active certificate per identity (created if missing, with
 /// `IF NOT EXISTS`, so a ledger of any schema version that has the table takes it).
@@ -66,6 +107,13 @@ pub struct Record {
     pub cert_der: Vec<u8>,
     /// `active` or `standby`.
     pub status: &'static str,
+}
+
+impl CertKind {
+    /// The kind's name in the ledger.
+    pub fn name(self) -> &'static str {
+        self.as_str()
+    }
 }
 
 /// One row of the ledger.
@@ -214,38 +262,44 @@ impl Ledger {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
         match version {
             0 => {
-                conn.execute_batch(
+                conn.execute_batch(&format!(
                     "BEGIN;
-                     CREATE TABLE certificates (
-                         serial      TEXT PRIMARY KEY,
-                         kind        TEXT NOT NULL,
-                         name        TEXT NOT NULL,
-                         subject     TEXT NOT NULL,
-                         sans        TEXT NOT NULL,
-                         not_before  TEXT NOT NULL,
-                         not_after   TEXT NOT NULL,
-                         spki_pin    TEXT NOT NULL,
-                         status      TEXT NOT NULL CHECK (status IN ('active', 'standby', 'revoked')),
-                         revoked_at  TEXT,
-                         issued_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-                     );
+                     {CERTIFICATES_V3}
                      CREATE INDEX certificates_by_name ON certificates (kind, name);
-                     CREATE UNIQUE INDEX one_active_certificate
-                         ON certificates (kind, name) WHERE status = 'active';
-                     ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
-                     PRAGMA user_version = 2;
-                     COMMIT;",
-                )
+                     {ONE_ACTIVE_INDEX};
+                     {RELEASES_AND_CHANGES}
+                     PRAGMA user_version = {SCHEMA_VERSION};
+                     COMMIT;"
+                ))
                 .map_err(err)?;
             }
-            1 => {
-                // Version 1 lacked the reason; every row keeps its status and time.
-                conn.execute_batch(
-                    "BEGIN;
-                     ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
-                     PRAGMA user_version = 2;
-                     COMMIT;",
-                )
+            1 | 2 => {
+                // Version 1 lacked the reason; version 2 the releases, the journal and the
+                // statuses of replaced certificates. Every row keeps its values; the
+                // one-active index is made again below (when the rows allow it).
+                // A reader may open the ledger at the same moment (no lock is needed to
+                // read): the write lock is taken first and the version read again under it,
+                // so one of them migrates and the other finds it done.
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+                let now: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+                if now != version {
+                    conn.execute_batch("COMMIT").map_err(err)?;
+                    return Ledger::open_with(path, staged);
+                }
+                let reason = if version == 1 { ", NULL" } else { ", revocation_reason" };
+                conn.execute_batch(&format!(
+                    "ALTER TABLE certificates RENAME TO certificates_v{version};
+                     {CERTIFICATES_V3}
+                     INSERT INTO certificates (serial, kind, name, subject, sans, not_before, not_after, spki_pin,
+                                               status, revoked_at, issued_at, revocation_reason)
+                         SELECT serial, kind, name, subject, sans, not_before, not_after, spki_pin, status,
+                                revoked_at, issued_at{reason} FROM certificates_v{version};
+                     DROP TABLE certificates_v{version};
+                     CREATE INDEX certificates_by_name ON certificates (kind, name);
+                     {RELEASES_AND_CHANGES}
+                     PRAGMA user_version = {SCHEMA_VERSION};
+                     COMMIT;"
+                ))
                 .map_err(err)?;
             }
             SCHEMA_VERSION => {}
@@ -461,6 +515,293 @@ impl Ledger {
     pub fn revoked(&self) -> Result<Vec<LedgerEntry>> {
         Ok(self.entries()?.into_iter().filter(|e| e.status == "revoked").collect())
     }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        move |source| Error::Ledger { path: self.path.clone(), source }
+    }
+
+    /// Every release the site recorded, oldest first (supported and retired).
+    pub fn releases(&self) -> Result<Vec<Release>> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT version, platforms, pins, created, retired FROM releases ORDER BY created, rowid")
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let platforms: String = r.get(1)?;
+                let pins: String = r.get(2)?;
+                Ok(Release {
+                    version: r.get(0)?,
+                    platforms: serde_json::from_str(&platforms).unwrap_or_default(),
+                    pins: serde_json::from_str(&pins).unwrap_or_default(),
+                    created: r.get(3)?,
+                    retired: r.get(4)?,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(err)
+    }
+
+    /// The release `version`, if recorded.
+    pub fn release(&self, version: &str) -> Result<Option<Release>> {
+        Ok(self.releases()?.into_iter().find(|r| r.version == version))
+    }
+
+    /// Records a release with the pins it carries, or adds `platforms` to a release recorded
+    /// with the same pins. A release recorded with other pins is refused: a shipped release
+    /// carries what it carries.
+    pub fn record_release(&mut self, version: &str, platforms: &[String], pins: &[ReleasePin]) -> Result<Release> {
+        let existing = self.release(version)?;
+        let err = self.err();
+        match existing {
+            Some(r) => {
+                let same = r.pins.len() == pins.len() && pins.iter().all(|p| r.pins.iter().any(|q| q.pin == p.pin));
+                if !same {
+                    let listed =
+                        |ps: &[ReleasePin]| ps.iter().map(|p| p.pin.to_string()).collect::<Vec<_>>().join(", ");
+                    return Err(Error::BadValue {
+                        what: "release",
+                        value: version.to_string(),
+                        problem: format!(
+                            "was recorded carrying {}, and the site's pins are now {}",
+                            listed(&r.pins),
+                            listed(pins)
+                        ),
+                        hint: Some(Remedy::NewReleaseVersion),
+                    });
+                }
+                let mut all = r.platforms.clone();
+                for p in platforms {
+                    if !all.contains(p) {
+                        all.push(p.clone());
+                    }
+                }
+                let json = serde_json::to_string(&all).unwrap_or_else(|_| "[]".into());
+                self.conn
+                    .execute("UPDATE releases SET platforms = ?2 WHERE version = ?1", params![version, json])
+                    .map_err(&err)?;
+            }
+            None => {
+                let platforms = serde_json::to_string(platforms).unwrap_or_else(|_| "[]".into());
+                let pins = serde_json::to_string(pins).unwrap_or_else(|_| "[]".into());
+                self.conn
+                    .execute(
+                        "INSERT INTO releases (version, platforms, pins) VALUES (?1, ?2, ?3)",
+                        params![version, platforms, pins],
+                    )
+                    .map_err(&err)?;
+            }
+        }
+        drop(err);
+        self.release(version)?.ok_or_else(|| Error::bad_value("release", version, "was not recorded", None))
+    }
+
+    /// Marks a release no longer supported. Returns false, changing nothing, when it was
+    /// retired already; an unknown release is an error naming the ones recorded.
+    pub fn retire_release(&mut self, version: &str, at: time::OffsetDateTime) -> Result<bool> {
+        let Some(release) = self.release(version)? else {
+            let known: Vec<String> = self.releases()?.into_iter().map(|r| r.version).collect();
+            return Err(Error::bad_value(
+                "release",
+                version,
+                if known.is_empty() {
+                    "is not recorded: this site has recorded no release".to_string()
+                } else {
+                    format!("is not recorded; the site's releases are {}", known.join(", "))
+                },
+                None,
+            ));
+        };
+        if release.retired.is_some() {
+            return Ok(false);
+        }
+        let at = at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        self.conn
+            .execute("UPDATE releases SET retired = ?2 WHERE version = ?1", params![version, at])
+            .map_err(self.err())?;
+        Ok(true)
+    }
+
+    /// Starts a change: in one transaction, sets the statuses `status` gives, records
+    /// `rows`, and journals `record` (with what undoes both) in phase `prepare`. Returns the
+    /// journal id.
+    pub(crate) fn begin_change(
+        &mut self,
+        operation: &str,
+        record: &mut ChangeRecord,
+        rows: &[Record],
+        status: &[(String, CertKind, &'static str)],
+    ) -> Result<i64> {
+        let path = self.path.clone();
+        let err = |source| Error::Ledger { path: path.clone(), source };
+        record.inserted = rows
+            .iter()
+            .filter_map(|r| {
+                crate::cert::parse("", &r.cert_der).ok().map(|c| crate::cert::serial_to_string(c.raw_serial()))
+            })
+            .collect();
+        let tx = self.conn.transaction().map_err(err)?;
+        for (serial, kind, new_status) in status {
+            let before: Option<(String, String)> = tx
+                .query_row("SELECT kind, status FROM certificates WHERE serial = ?1", [serial], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map(Some)
+                .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+                .map_err(err)?;
+            let Some((old_kind, old_status)) = before else { continue };
+            record.undo.push(StatusUndo { serial: serial.clone(), kind: old_kind, status: old_status });
+            tx.execute(
+                "UPDATE certificates SET kind = ?2, status = ?3 WHERE serial = ?1",
+                params![serial, kind.as_str(), new_status],
+            )
+            .map_err(err)?;
+        }
+        let json = serde_json::to_string(&*record).map_err(|e| Error::crypto("cannot encode change", e))?;
+        tx.execute(
+            "INSERT INTO changes (operation, phase, record) VALUES (?1, 'prepare', ?2)",
+            params![operation, json],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(err)?;
+        if !rows.is_empty()
+            && let Err(e) = self.record(rows)
+        {
+            let _ = self.undo_change(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Whether a renewal or rotation was interrupted and waits for the next command that
+    /// changes the site to finish or undo it.
+    pub fn has_pending_change(&self) -> Result<bool> {
+        Ok(!self.changes()?.is_empty())
+    }
+
+    /// Moves a change to phase `apply`: from here on it is finished, not undone.
+    pub(crate) fn commit_change(&self, id: i64) -> Result<()> {
+        self.conn.execute("UPDATE changes SET phase = 'apply' WHERE id = ?1", [id]).map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Undoes a change still in phase `prepare`: its rows removed, the statuses it changed
+    /// set back, its journal entry removed, in one transaction.
+    pub(crate) fn undo_change(&mut self, id: i64) -> Result<()> {
+        let path = self.path.clone();
+        let err = |source| Error::Ledger { path: path.clone(), source };
+        let Some(change) = self.changes()?.into_iter().find(|c| c.id == id) else { return Ok(()) };
+        let tx = self.conn.transaction().map_err(err)?;
+        for serial in &change.record.inserted {
+            tx.execute("DELETE FROM certificates WHERE serial = ?1", [serial]).map_err(err)?;
+        }
+        for u in change.record.undo.iter().rev() {
+            tx.execute(
+                "UPDATE certificates SET kind = ?2, status = ?3 WHERE serial = ?1",
+                params![u.serial, u.kind, u.status],
+            )
+            .map_err(err)?;
+        }
+        tx.execute("DELETE FROM changes WHERE id = ?1", [id]).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// Removes a finished change's journal entry.
+    pub(crate) fn end_change(&self, id: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM changes WHERE id = ?1", [id]).map_err(self.err())?;
+        Ok(())
+    }
+
+    /// The changes in progress (left by an interrupted command when found by another).
+    pub(crate) fn changes(&self) -> Result<Vec<Change>> {
+        let err = self.err();
+        let mut stmt =
+            self.conn.prepare("SELECT id, operation, phase, record FROM changes ORDER BY id").map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let record: String = r.get(3)?;
+                Ok(Change {
+                    id: r.get(0)?,
+                    operation: r.get(1)?,
+                    applying: r.get::<_, String>(2)? == "apply",
+                    record: serde_json::from_str(&record).unwrap_or_default(),
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(err)
+    }
+}
+
+/// A pin a release carries, with the part its key played when the release was recorded.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReleasePin {
+    /// The pin.
+    pub pin: crate::Pin,
+    /// Active, standby or retiring when recorded.
+    pub role: crate::Role,
+    /// Whose key: `authority` or `server NAME`.
+    pub owner: String,
+}
+
+/// An app release the site recorded: the pins it carries, on which platforms.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Release {
+    /// The app's version, as its owner names it (`2.3.0`).
+    pub version: String,
+    /// The platforms it shipped on (export target names), perhaps none.
+    pub platforms: Vec<String>,
+    /// The pins it carries.
+    pub pins: Vec<ReleasePin>,
+    /// When it was recorded, RFC 3339.
+    pub created: String,
+    /// When it was retired (no longer supported), RFC 3339.
+    pub retired: Option<String>,
+}
+
+impl Release {
+    /// Whether the site still supports it.
+    pub fn supported(&self) -> bool {
+        self.retired.is_none()
+    }
+
+    /// Whether it carries `pin`.
+    pub fn carries(&self, pin: &crate::Pin) -> bool {
+        self.pins.iter().any(|p| p.pin == *pin)
+    }
+}
+
+/// What a change in progress does to files, and how its ledger rows are undone.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ChangeRecord {
+    /// Files (relative to the site folder) staged in the change folder, moved into place
+    /// in this order once the change commits (the plan last).
+    pub moves: Vec<String>,
+    /// Files removed once moved.
+    pub removes: Vec<String>,
+    /// Serials of the rows the change added.
+    pub inserted: Vec<String>,
+    /// The rows it changed, as they were.
+    pub undo: Vec<StatusUndo>,
+}
+
+/// A row's kind and status before a change.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StatusUndo {
+    pub serial: String,
+    pub kind: String,
+    pub status: String,
+}
+
+/// A change journaled in the ledger.
+#[derive(Clone, Debug)]
+pub(crate) struct Change {
+    pub id: i64,
+    pub operation: String,
+    /// Committed: finish it; else undo it.
+    pub applying: bool,
+    pub record: ChangeRecord,
 }
 
 #[cfg(test)]
@@ -517,6 +858,57 @@ mod tests {
             ("revoked", Some("2026-02-03T04:05:06Z"), Some("key-compromise"))
         );
         assert_eq!(reopened.revoked().expect("revoked").len(), 2);
+        assert!(reopened.enforces_one_active());
+        assert!(reopened.releases().expect("releases table").is_empty());
+    }
+
+    #[test]
+    fn a_version_2_ledger_is_migrated_to_3_keeping_rows_and_taking_releases_and_new_statuses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LEDGER_FILE);
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(V1).expect("v1 schema");
+            conn.execute_batch(
+                "ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
+                 CREATE UNIQUE INDEX one_active_certificate ON certificates (kind, name) WHERE status = 'active';
+                 PRAGMA user_version = 2;",
+            )
+            .expect("v2 schema");
+            conn.execute(
+                "INSERT INTO certificates (serial, kind, name, subject, sans, not_before, not_after, spki_pin, status,
+                 revoked_at, revocation_reason) VALUES
+                 ('aa01', 'client', 'till-1', 'CN=till-1', '[]', 'x', 'y', 'p', 'revoked', '2026-01-01T00:00:00Z',
+                  'key-compromise'),
+                 ('bb02', 'server', 'server', 'CN=s', '[\"IP:127.0.0.1\"]', 'x', 'y', 'p', 'active', NULL, NULL)",
+                [],
+            )
+            .expect("v2 rows");
+        }
+        let mut ledger = Ledger::open(&path).expect("migrate");
+        let version: i64 = ledger.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).expect("version");
+        assert_eq!(version, 3);
+        assert!(ledger.enforces_one_active(), "the index is made again");
+        let old = ledger.get("aa01").expect("read").expect("row kept");
+        assert_eq!(old.revocation_reason.as_deref(), Some("key-compromise"));
+        assert_eq!(ledger.get("bb02").expect("read").expect("row").sans, vec!["IP:127.0.0.1".to_string()]);
+        // The statuses of schema 3 are accepted.
+        ledger.conn.execute("UPDATE certificates SET status = 'superseded' WHERE serial = 'bb02'", []).expect("new");
+        let pin: crate::Pin = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".parse().expect("pin");
+        let rp = ReleasePin { pin, role: crate::Role::Active, owner: "authority".into() };
+        ledger.record_release("1.0", &["android".into()], std::slice::from_ref(&rp)).expect("record");
+        let r = ledger.record_release("1.0", &["ios".into()], std::slice::from_ref(&rp)).expect("same pins");
+        assert_eq!(r.platforms, vec!["android".to_string(), "ios".to_string()]);
+        let other = ReleasePin { pin: crate::Pin::of_spki(b"other"), ..rp.clone() };
+        let err = ledger.record_release("1.0", &[], &[other]).expect_err("other pins");
+        assert_eq!(err.remedy(), Some(&Remedy::NewReleaseVersion));
+        assert!(ledger.retire_release("1.0", time::OffsetDateTime::now_utc()).expect("retire"));
+        assert!(!ledger.retire_release("1.0", time::OffsetDateTime::now_utc()).expect("again"));
+        let err = ledger.retire_release("9.9", time::OffsetDateTime::now_utc()).expect_err("unknown");
+        assert!(err.to_string().contains("releases are 1.0"), "{err}");
+        drop(ledger);
+        let reopened = Ledger::open(&path).expect("reopen v3");
+        assert!(!reopened.releases().expect("releases")[0].supported());
     }
 
     #[test]

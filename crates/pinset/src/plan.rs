@@ -74,6 +74,10 @@ pub struct Authority {
     /// second anchor from day one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby: Option<KeySlot>,
+    /// The root a promotion replaced (CA mode): apps still carry it and client
+    /// certificates it issued still chain to it, until it is retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring: Option<KeySlot>,
 }
 
 /// A server identity.
@@ -95,6 +99,10 @@ pub struct Server {
     /// The standby key, present when apps pin this server's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby: Option<KeySlot>,
+    /// The key a promotion replaced (apps pin this server's key): its pin stays in exports
+    /// until it is retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retiring: Option<KeySlot>,
 }
 
 /// A client identity for mutual TLS.

@@ -20,6 +20,9 @@
 //!   so an interrupted recovery is recovered too), then the folder. A named folder still
 //!   marked was committed by an issue that stopped before removing the marker: the marker
 //!   is removed.
+//! * A change journaled in the ledger ([`crate::change`]; a renewal, a promotion, a
+//!   retirement) is finished when it had committed, else undone, before any other rule,
+//!   and the plan read again after it.
 //! * Temporary files of atomic writes (`atomic::is_temporary`) anywhere under `pki/`, and
 //!   the plan's own in the site folder, are removed.
 
@@ -72,6 +75,14 @@ pub enum LeftoverKind {
         /// Its serial number.
         serial: String,
     },
+    /// A renewal, promotion or retirement that was interrupted ([`crate::change`]):
+    /// finished when it had committed, else undone.
+    InterruptedChange {
+        /// What it was: `renew`, `promote` or `retire`.
+        operation: String,
+        /// Finished (true) or undone.
+        finished: bool,
+    },
 }
 
 impl fmt::Display for Leftover {
@@ -96,6 +107,12 @@ impl fmt::Display for Leftover {
                 }
             ),
             LeftoverKind::TemporaryFile => write!(f, "removed {path}, left by a write that was interrupted"),
+            LeftoverKind::InterruptedChange { operation, finished: true } => {
+                write!(f, "finished the {operation} that was interrupted after it had committed ({path})")
+            }
+            LeftoverKind::InterruptedChange { operation, finished: false } => {
+                write!(f, "undid the {operation} that was interrupted before it had committed ({path})")
+            }
             LeftoverKind::DuplicateActive { serial } => write!(
                 f,
                 "marked certificate {serial} revoked in {path}: a second active certificate for one identity, \
@@ -208,7 +225,12 @@ pub(crate) fn plan_serials(plan: &SitePlan) -> HashSet<String> {
         .active
         .iter()
         .chain(plan.authority.standby.iter())
-        .chain(plan.servers.iter().flat_map(|s| std::iter::once(&s.active).chain(s.standby.iter())))
+        .chain(plan.authority.retiring.iter())
+        .chain(
+            plan.servers
+                .iter()
+                .flat_map(|s| std::iter::once(&s.active).chain(s.standby.iter()).chain(s.retiring.iter())),
+        )
         .chain(plan.clients.iter().map(|c| &c.active));
     slots.filter_map(|slot| slot.serial.clone()).collect()
 }

@@ -213,9 +213,20 @@ impl Site {
         // A folder that is no site says so before anything waits for it.
         SitePlan::load(&dir.join(PLAN_FILE))?;
         let lock = SiteLock::acquire(dir, how.wait, how.on_busy)?;
-        let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
         let mut ledger = Ledger::open(&dir.join("pki").join(LEDGER_FILE))?;
+        let mut changes = Vec::new();
+        for (operation, finished) in crate::change::recover(dir, &mut ledger)? {
+            let leftover = Leftover {
+                path: dir.join(crate::change::CHANGE_FOLDER),
+                kind: recovery::LeftoverKind::InterruptedChange { operation, finished },
+            };
+            (how.on_leftover)(&leftover);
+            changes.push(leftover);
+        }
+        // Read after the changes are settled: a finished one moved a new plan into place.
+        let plan = SitePlan::load(&dir.join(PLAN_FILE))?;
         let mut recovered = recovery::site_leftovers(dir, &plan, &mut ledger, how.on_leftover)?;
+        recovered.splice(0..0, changes);
         if !ledger.enforces_one_active() {
             let named = recovery::plan_serials(&plan);
             for serial in ledger.settle_duplicates(&|s| named.contains(s))? {
@@ -327,7 +338,7 @@ impl Site {
                 name,
                 pin,
                 pin_expiration: opts.pin_expiration,
-                authority: Authority { mode: opts.mode, active: None, standby: None },
+                authority: Authority { mode: opts.mode, active: None, standby: None, retiring: None },
                 servers: Vec::new(),
                 clients: Vec::new(),
             };
@@ -715,6 +726,7 @@ impl Site {
             key_type: req.key_type,
             active,
             standby,
+            retiring: None,
         })
     }
 }

@@ -9,6 +9,10 @@
 //! - `leaf`: every address carries the keys of the server answering on it (active and
 //!   standby).
 //!
+//! After a promotion the key it replaced is `retiring`: its pin (and, where it is an
+//! anchor, its certificate) stays in the trust, after the active and standby ones, until
+//! the rotation retires it, so a server still presenting it keeps its apps.
+//!
 //! A pin-set applies up to and including [`SiteTrust::pins_expire_after`]; after that day
 //! apps skip pins and keep enforcing the anchors (docs/platforms.md, Android: pins stop at
 //! the start of the expiration day, so exports add a day where a platform counts that way).
@@ -93,9 +97,10 @@ pub struct TrustPin {
 /// A certificate apps trust as an anchor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anchor {
-    /// Short name for file names: `ca`, `ca-standby`, `SERVER`, `SERVER-standby`.
+    /// Short name for file names: `ca`, `ca-standby`, `ca-retiring`, `SERVER`,
+    /// `SERVER-standby`, `SERVER-retiring`.
     pub stem: String,
-    /// Active or standby.
+    /// Active, standby or retiring.
     pub role: Role,
     /// Whose key.
     pub owner: Owner,
@@ -123,8 +128,8 @@ pub struct ServerTrust {
     pub hosts: Vec<Host>,
     /// The pins apps carry for it: the authority's (pin = "ca") or its own (pin = "leaf").
     pub pins: Vec<TrustPin>,
-    /// Its own keys (active, then standby when it has one), for platforms that can only
-    /// check the leaf.
+    /// Its own keys (active, then standby and retiring when it has them), for platforms
+    /// that can only check the leaf.
     pub leaf_pins: Vec<TrustPin>,
 }
 
@@ -196,7 +201,7 @@ pub struct SiteTrust {
     pub pins_expire_after: Option<Date>,
     /// The server identities, in plan order.
     pub servers: Vec<ServerTrust>,
-    /// The anchors, active before standby.
+    /// The anchors, active before standby before retiring.
     pub anchors: Vec<Anchor>,
 }
 
@@ -205,13 +210,14 @@ impl SiteTrust {
     /// key against the pin the plan records (a swapped file is refused, naming it).
     pub fn of_site(site: &Site) -> Result<SiteTrust> {
         let plan = &site.plan;
-        let authority_pins: Vec<TrustPin> =
-            [(Role::Active, &plan.authority.active), (Role::Standby, &plan.authority.standby)]
-                .into_iter()
-                .filter_map(|(role, slot)| {
-                    slot.as_ref().map(|s| TrustPin { pin: s.pin, role, owner: Owner::Authority })
-                })
-                .collect();
+        let authority_pins: Vec<TrustPin> = [
+            (Role::Active, &plan.authority.active),
+            (Role::Standby, &plan.authority.standby),
+            (Role::Retiring, &plan.authority.retiring),
+        ]
+        .into_iter()
+        .filter_map(|(role, slot)| slot.as_ref().map(|s| TrustPin { pin: s.pin, role, owner: Owner::Authority }))
+        .collect();
         let mut servers = Vec::new();
         for s in &plan.servers {
             let owner = Owner::Server(s.name.clone());
@@ -219,6 +225,11 @@ impl SiteTrust {
             leaf_pins.extend(s.standby.iter().map(|st| TrustPin {
                 pin: st.pin,
                 role: Role::Standby,
+                owner: owner.clone(),
+            }));
+            leaf_pins.extend(s.retiring.iter().map(|r| TrustPin {
+                pin: r.pin,
+                role: Role::Retiring,
                 owner: owner.clone(),
             }));
             let pins = match plan.pin {
@@ -241,6 +252,12 @@ impl SiteTrust {
                         .iter()
                         .map(|s| ("ca-standby".to_string(), Role::Standby, Owner::Authority, s)),
                 );
+                slots.extend(
+                    plan.authority
+                        .retiring
+                        .iter()
+                        .map(|s| ("ca-retiring".to_string(), Role::Retiring, Owner::Authority, s)),
+                );
             }
             AuthorityMode::SelfSigned => {
                 for s in &plan.servers {
@@ -248,6 +265,9 @@ impl SiteTrust {
                     slots.push((s.name.clone(), Role::Active, owner.clone(), &s.active));
                     slots.extend(
                         s.standby.iter().map(|st| (format!("{}-standby", s.name), Role::Standby, owner.clone(), st)),
+                    );
+                    slots.extend(
+                        s.retiring.iter().map(|r| (format!("{}-retiring", s.name), Role::Retiring, owner.clone(), r)),
                     );
                 }
             }

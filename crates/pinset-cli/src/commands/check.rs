@@ -129,9 +129,21 @@ impl Sites {
             return Ok(s.clone());
         }
         let site = Site::open(dir)?;
-        // A site records no app releases yet; once it does, they are handed over here
-        // (`SiteContext::with_releases`) and every target reports which can connect.
-        let context = Arc::new(SiteContext::new(site.trust()?)?);
+        // Every target reports which of the site's supported releases can connect. A site
+        // whose ledger cannot be read (a read-only copy on a monitoring host) is still
+        // checked, without releases.
+        let supported = site.supported_releases().unwrap_or_else(|e| {
+            output::warn(&format!(
+                "cannot read the releases of the site: {}; checking without them",
+                untrusted(&e.to_string())
+            ));
+            Vec::new()
+        });
+        let releases = supported.into_iter().map(|r| {
+            let pins = r.pins.iter().map(|p| p.pin).collect();
+            (r.version, pins)
+        });
+        let context = Arc::new(SiteContext::new(site.trust()?)?.with_releases(releases));
         self.0.insert(dir.to_path_buf(), context.clone());
         Ok(context)
     }

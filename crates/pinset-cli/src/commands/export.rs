@@ -20,7 +20,25 @@ use crate::output::{self, ExitStatus};
 
 /// Writes the export to `--out`, or a one-file target to stdout; warnings go to stderr.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
-    let mut site = Site::open(&output::site_dir(args.site.site.as_deref()))?;
+    let dir = output::site_dir(args.site.site.as_deref());
+    // With --release, the site is held from reading the pins until they are recorded, so
+    // the release records exactly the pins written.
+    let app_target = Target::from_name(&args.target).is_none_or(|t| !t.is_server());
+    if args.release.is_some() && (args.target == "p12" || !app_target) {
+        return Err(anyhow!(pinset::Error::bad_value(
+            "export",
+            &format!("{} --release", args.target),
+            format!("records the pins an app release carries, and {} is not an app", args.target),
+            None,
+        )));
+    }
+    let mut site = match &args.release {
+        Some(version) => {
+            pinset::status::check_version(version)?;
+            crate::issuing::exclusive(&dir, &args.wait, |how| Site::open_for_change(&dir, how))?
+        }
+        None => Site::open(&dir)?,
+    };
     if args.target == "p12" {
         return p12(&site, &args);
     }
@@ -85,6 +103,15 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitStatus> {
             [one] => emit_bytes(one)?,
             _ => return Err(anyhow!(needs_out(&what, &files))),
         },
+    }
+    if let Some(version) = &args.release {
+        let platforms: Vec<String> = if all {
+            Target::ALL.iter().filter(|t| !t.is_server()).map(|t| t.name().to_string()).collect()
+        } else {
+            vec![what.clone()]
+        };
+        let release = site.add_release_of(version, &platforms, &model)?;
+        output::message(&crate::lifecycle::recorded(&release));
     }
     Ok(ExitStatus::Success)
 }

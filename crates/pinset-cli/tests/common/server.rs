@@ -65,7 +65,9 @@ impl Running {
         let deadline = Instant::now() + START;
         loop {
             let err = stderr.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            if err.contains("Ctrl-C stops") {
+            // stdout and stderr are read by two threads: the URLs may arrive after the log.
+            let urls = first_loopback(&stdout.lock().unwrap_or_else(PoisonError::into_inner)).is_some();
+            if err.contains("Ctrl-C stops") && urls {
                 break;
             }
             if let Ok(Some(status)) = child.try_wait() {

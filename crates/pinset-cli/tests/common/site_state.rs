@@ -59,7 +59,7 @@ pub fn keys_outside_pki(root: &Path, site: &Path) -> Vec<PathBuf> {
 }
 
 /// What interrupted commands leave, anywhere under `site`: staging folders, temporary
-/// files of atomic writes, issue markers.
+/// files of atomic writes, issue markers, the staging folder of a renewal or rotation.
 pub fn leftovers(site: &Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![site.to_path_buf()];
@@ -67,7 +67,11 @@ pub fn leftovers(site: &Path) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".pinset-init-") || name.contains(".tmp-") || name == ".pinset-issuing" {
+            if name.starts_with(".pinset-init-")
+                || name.contains(".tmp-")
+                || name == ".pinset-issuing"
+                || name == ".pinset-change"
+            {
                 found.push(entry.path().display().to_string());
             }
             if entry.file_type().is_ok_and(|k| k.is_dir()) {
@@ -98,4 +102,35 @@ pub fn assert_site_works(site: &Path, server: &str, ip: &str, out: &Path) {
     let _ = std::fs::remove_dir_all(out);
     let exported = run_pinset(&["export", "all", "--site", s(site), "--out", s(out)]);
     assert_exit(&exported, 0, &format!("export all of {}", site.display()));
+}
+
+/// The plan and the ledger agree: one active certificate per identity, the one the plan
+/// names; the roots' rows are those of the plan's active, standby and retiring roots.
+pub fn assert_plan_and_ledger_agree(site: &Path, what: &str) {
+    let plan = pinset::Site::open(site).expect("plan").plan;
+    let rows = ledger_rows(site);
+    let status_of = |serial: &Option<String>| {
+        rows.iter().find(|r| Some(&r.serial) == serial.as_ref()).map(|r| (r.kind.clone(), r.status.clone()))
+    };
+    for server in &plan.servers {
+        let active: Vec<_> =
+            rows.iter().filter(|r| r.kind == "server" && r.name == server.name && r.status == "active").collect();
+        assert_eq!(active.len(), 1, "{what}: one active row for {}: {active:?}", server.name);
+        assert_eq!(Some(&active[0].serial), server.active.serial.as_ref(), "{what}");
+    }
+    let authority = &plan.authority;
+    assert_eq!(
+        status_of(&authority.active.as_ref().and_then(|s| s.serial.clone())),
+        Some(("ca".into(), "active".into())),
+        "{what}"
+    );
+    assert_eq!(
+        status_of(&authority.standby.as_ref().and_then(|s| s.serial.clone())),
+        Some(("ca-standby".into(), "standby".into())),
+        "{what}"
+    );
+    if let Some(r) = &authority.retiring {
+        assert_eq!(status_of(&r.serial), Some(("ca".into(), "retiring".into())), "{what}");
+    }
+    assert_eq!(rows.iter().filter(|r| r.kind == "ca" && r.status == "active").count(), 1, "{what}");
 }

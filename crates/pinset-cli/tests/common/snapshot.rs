@@ -26,6 +26,10 @@ pub fn settings(tmp: &Path) -> insta::Settings {
     s.add_filter(r"\b\d+ days left\b", "[N] days left");
     s.add_filter(r"\(in \d+ days\)", "(in [N] days)");
     s.add_filter(r#""days_left": -?\d+"#, r#""days_left": [N]"#);
+    s.add_filter(r"\(-?\d+ days\)", "([N] days)");
+    s.add_filter(r"the first in -?\d+", "the first in [N]");
+    // The key tag in the name of a root made by a promotion.
+    s.add_filter(r"\([0-9a-f]{8}\)", "([TAG])");
     // Loopback ports of test servers.
     s.add_filter(r"127\.0\.0\.1:\d{2,5}", "127.0.0.1:[PORT]");
     s.add_filter(r"\[::1\]:\d{2,5}", "[::1]:[PORT]");
