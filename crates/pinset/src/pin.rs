@@ -61,6 +61,16 @@ impl fmt::Debug for Pin {
     }
 }
 
+/// What follows `sha256/`: `sha256//` is curl's prefix, but `sha256/` before a pin whose
+/// base64 starts with `/` (one pin in 64) looks the same; a pin is 44 characters, so the
+/// length decides.
+fn after_curl_slash(rest: &str) -> &str {
+    match rest.strip_prefix('/') {
+        Some(pin) if rest.len() != 44 => pin,
+        _ => rest,
+    }
+}
+
 impl FromStr for Pin {
     type Err = Error;
 
@@ -71,8 +81,7 @@ impl FromStr for Pin {
         let inner = t
             .strip_prefix("pin-sha256=")
             .map(|r| r.trim_matches('"'))
-            .or_else(|| t.strip_prefix("sha256//"))
-            .or_else(|| t.strip_prefix("sha256/"))
+            .or_else(|| t.strip_prefix("sha256/").map(after_curl_slash))
             .unwrap_or(t);
         let bytes = if inner.len() == 64 && inner.bytes().all(|b| b.is_ascii_hexdigit()) {
             (0..32)
@@ -176,6 +185,17 @@ mod tests {
             assert_eq!(parsed, pin, "format {f:?}");
         }
         assert_eq!(pin.to_base64().len(), 44);
+    }
+
+    #[test]
+    fn a_pin_whose_base64_starts_with_a_slash_parses_in_every_format() {
+        // 0xfc… encodes to base64 starting with '/': `sha256/` + it reads like curl's `sha256//`.
+        let pin = Pin([0xfc; 32]);
+        assert!(pin.to_base64().starts_with('/'), "{}", pin.to_base64());
+        for f in [PinFormat::B64, PinFormat::OkHttp, PinFormat::Curl, PinFormat::Hpkp, PinFormat::Hex] {
+            let parsed: Pin = pin.format(f).parse().expect("round trip");
+            assert_eq!(parsed, pin, "format {f:?}: {}", pin.format(f));
+        }
     }
 
     #[test]
