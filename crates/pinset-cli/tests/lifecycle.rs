@@ -24,17 +24,6 @@ const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/o
 
 const PASSWORD: &str = "correct horse";
 
-/// Runs the export's own `main`, then ends the JVM: after an HTTP/2 response (what `pinset
-/// serve` speaks) OkHttp 3 keeps the pooled connection's thread alive for a minute, which
-/// would hold up every step.
-const RUN_JAVA: &str = "public final class Run {
-    public static void main(String[] args) {
-        pinset.PinsetPinning.main(args);
-        System.exit(0);
-    }
-}
-";
-
 fn pinset_ok(args: &[&str]) -> String {
     let out = pinset().args(args).output().expect("run pinset");
     assert!(out.status.success(), "pinset {args:?} failed:\n{}", both(&out));
@@ -116,12 +105,8 @@ impl ReleaseClients {
         let curl = root.join("curl");
         pinset_ok(&["export", "curl", "--site", s(site), "--out", s(&curl), "--release", version]);
         let classes = root.join("classes");
-        let wrapper = root.join("Run.java");
-        std::fs::write(&wrapper, RUN_JAVA).expect("write Run.java");
-        let javac = run(
-            "javac",
-            &["-d", s(&classes), "-cp", &OKHTTP_JARS.join(":"), s(&okhttp.join("PinsetPinning.java")), s(&wrapper)],
-        );
+        let javac =
+            run("javac", &["-d", s(&classes), "-cp", &OKHTTP_JARS.join(":"), s(&okhttp.join("PinsetPinning.java"))]);
         assert!(javac.status.success(), "javac: {}", both(&javac));
         // The anchors go on the classpath as a resource, as an app bundles them.
         let resources = root.join("resources");
@@ -147,7 +132,8 @@ impl ReleaseClients {
     }
 
     fn okhttp(&self, url: &str) -> Output {
-        run("java", &["-cp", &self.okhttp_cp, "Run", url])
+        // The export's own `main`, which ends the JVM itself once it has printed.
+        run("java", &["-cp", &self.okhttp_cp, "pinset.PinsetPinning", url])
     }
 
     fn curl(&self, url: &str) -> Output {
