@@ -541,3 +541,28 @@ fn verify_gives_the_connection_verdicts_offline() {
     let out = verify(&["--ca", s(&ca_pem(&site)), "--name", "127.0.0.9", "--json"]);
     assert_eq!(json(&out)["kind"], "name-mismatch");
 }
+
+#[test]
+fn a_self_signed_sites_server_is_reached_by_site_by_its_certificate_and_verified_offline() {
+    // A self-signed site's server certificate is its own anchor and carries keyCertSign
+    // (OpenSSL needs it to take the certificate as its own issuer): that is no reason to
+    // refuse it, while a CA-issued leaf with keyCertSign still is.
+    let tmp = tempdir();
+    let site = init_site(tmp.path(), "hub", &["--self-signed", "--ip", "127.0.0.1"]);
+    let cert = site.join("pki/servers/server/cert.pem");
+    let key = site.join("pki/servers/server/key.pem");
+    let server = OpensslServer::start(tmp.path(), V4, &cert, &key, &[]);
+
+    let out = run_in(tmp.path(), &["get", &server.url(), "--site", s(&site), "-o", "/dev/null", "--timeout", "10"]);
+    assert_exit(&out, 0, "get --site of a self-signed site");
+    let pin = format!("sha256/{}", pin_of(&cert));
+    let out = run_in(
+        tmp.path(),
+        &["get", &server.url(), "--ca", s(&cert), "--pin", &pin, "-o", "/dev/null", "--timeout", "10"],
+    );
+    assert_exit(&out, 0, "get --ca CERT --pin PIN of the same server");
+    let out = run_in(tmp.path(), &["verify", s(&cert), "--ca", s(&cert), "--name", "127.0.0.1"]);
+    assert_exit(&out, 0, "verify of the certificate against itself");
+    let out = run_in(tmp.path(), &["verify", s(&cert), "--site", s(&site), "--name", "127.0.0.1"]);
+    assert_exit(&out, 0, "verify --site");
+}

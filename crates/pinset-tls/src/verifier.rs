@@ -686,7 +686,10 @@ impl PinnedVerifier {
         }
         // What a handshake would refuse later (a key it cannot verify a signature with) or
         // should refuse (a certificate-signing key), refused here so offline checks agree.
-        if let Some((kind, detail)) = leaf.as_ref().and_then(leaf_refusal) {
+        // A self-signed certificate that is itself the anchor (a self-signed site's server)
+        // signs its own certificate, so its keyCertSign is its due (OpenSSL needs it there).
+        let own_anchor = chain.len() == 2 && chain[0].pin == chain[1].pin;
+        if let Some((kind, detail)) = leaf.as_ref().and_then(|l| leaf_refusal(l, own_anchor)) {
             return Err(fail(kind, detail, chain));
         }
         let pins = match (pin_match, self.pins_expire_after) {
@@ -745,7 +748,10 @@ fn unreachable_policy() -> ! {
 /// Why a leaf whose chain validated is refused all the same: a key this provider cannot
 /// verify a handshake signature with (the list is `pinset::lint::support`'s, which `lint`
 /// reports from too), or a key allowed to sign certificates.
-fn leaf_refusal(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<(FailureKind, String)> {
+fn leaf_refusal(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    own_anchor: bool,
+) -> Option<(FailureKind, String)> {
     use pinset::lint::support::{What, unsupported};
     if let Some(u) = unsupported(cert)
         .into_iter()
@@ -753,7 +759,8 @@ fn leaf_refusal(cert: &x509_parser::certificate::X509Certificate<'_>) -> Option<
     {
         return Some((FailureKind::UnsupportedKey, format!("its key is {u}")));
     }
-    if let Ok(Some(ku)) = cert.key_usage()
+    if !own_anchor
+        && let Ok(Some(ku)) = cert.key_usage()
         && ku.value.key_cert_sign()
     {
         return Some((
