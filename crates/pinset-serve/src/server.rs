@@ -368,7 +368,13 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await?;
         let loaded = certs.current();
         let config = loaded.config(loaded.select(start.client_hello().server_name(), local));
-        start.into_stream(config).await
+        match start.into_stream(config).into_fallible().await {
+            Ok(tls) => Ok(tls),
+            Err((e, io)) => {
+                tokio::spawn(linger(io));
+                Err(e)
+            }
+        }
     };
     // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
     // connection (thousands of them) should hold neither phase's.
@@ -403,6 +409,33 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     first.truncate(n);
     let conn = Arc::new(Conn { peer: acc.peer, identity, activity });
     Box::pin(serve_http(Rewind { prefix: bytes::Bytes::from(first), inner: tls }, conn, alpn, shutdown, shared)).await;
+}
+
+/// How long a refused handshake's socket is drained before it is closed.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+/// The most a refused client may send while it lingers.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Closes a connection whose handshake was refused so that the client reads the alert.
+/// A TLS 1.3 client sends its first request right behind its certificate, before the
+/// server has judged it; closing a socket with that request unread makes the kernel send a
+/// reset, which discards the alert (revoked, certificate required) on its way, and the
+/// client sees only a broken pipe. So, like nginx's lingering close: end the sending side
+/// (the alert is already written), then read and drop what comes for a moment.
+async fn linger(mut io: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let _ = io.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        while total < LINGER_BYTES {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// The HTTP phase of a connection: HTTP/1.1 or HTTP/2 as ALPN agreed, until the client
