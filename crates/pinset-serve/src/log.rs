@@ -128,8 +128,13 @@ impl Logger {
     }
 
     fn push(&self, line: &str, urgent: bool) {
+        self.push_with(urgent, |buffer| buffer.push_str(line));
+    }
+
+    /// Appends to the buffer with `write` (formatting in place: no line allocated).
+    fn push_with(&self, urgent: bool, write: impl FnOnce(&mut String)) {
         let mut state = self.shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.buffer.push_str(line);
+        write(&mut state.buffer);
         if urgent || state.buffer.len() >= WAKE_AT {
             state.urgent = true;
             self.shared.wake.notify_all();
@@ -143,22 +148,23 @@ impl Logger {
 
     /// Logs a request.
     pub fn access(&self, a: &Access<'_>) {
-        let line = match self.format {
-            LogFormat::Text => format!(
-                "{} {} {} \"{} {} {}\" {} {} {}ms\n",
-                now(),
-                a.client,
-                a.identity.map_or_else(|| "-".to_string(), |i| format!("\"{}\"", escape(i))),
-                a.method,
-                escape(a.path),
-                a.version,
-                a.status,
-                a.bytes,
-                format_ms(a.duration_ms)
-            ),
-            LogFormat::Json => json_line("access", serde_json::to_value(a).unwrap_or_default()),
-        };
-        self.push(&line, false);
+        match self.format {
+            LogFormat::Text => self.push_with(false, |buffer| {
+                use std::fmt::Write as _;
+                with_now(|t| buffer.push_str(t));
+                let _ = write!(buffer, " {} ", a.client);
+                match a.identity {
+                    Some(i) => {
+                        let _ = write!(buffer, "\"{}\"", escape(i));
+                    }
+                    None => buffer.push('-'),
+                }
+                let _ = write!(buffer, " \"{} {} {}\" {} {} ", a.method, escape(a.path), a.version, a.status, a.bytes);
+                let ms = a.duration_ms;
+                let _ = if ms < 10.0 { write!(buffer, "{ms:.2}ms\n") } else { write!(buffer, "{ms:.0}ms\n") };
+            }),
+            LogFormat::Json => self.push(&json_line("access", serde_json::to_value(a).unwrap_or_default()), false),
+        }
     }
 
     /// Logs an event.
@@ -217,6 +223,11 @@ impl Logger {
 
 /// The time now, RFC 3339 to the second, formatted once per second per thread.
 fn now() -> String {
+    with_now(str::to_string)
+}
+
+/// Runs `f` on the time now as [`now`] formats it, without copying it.
+fn with_now<R>(f: impl FnOnce(&str) -> R) -> R {
     thread_local! {
         static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
@@ -228,7 +239,7 @@ fn now() -> String {
                 t.replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default();
             *last = (t.unix_timestamp(), text);
         }
-        last.1.clone()
+        f(&last.1)
     })
 }
 
@@ -261,10 +272,6 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(
         s.chars().map(|c| if bad(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect(),
     )
-}
-
-fn format_ms(ms: f64) -> String {
-    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
 }
 
 fn json_line(kind: &str, mut value: serde_json::Value) -> String {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode, Version};
@@ -41,9 +42,14 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TRANSFER_ENCODING,
 ];
 
+const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
 /// Request headers the front sets itself; a client's are removed.
-const FORWARDED_HEADERS: [&str; 5] =
-    ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
+const FORWARDED_HEADERS: [HeaderName; 5] =
+    [FORWARDED, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST, HeaderName::from_static("x-real-ip")];
 
 /// The proxy of one server.
 pub(crate) struct Proxy {
@@ -75,39 +81,44 @@ impl Proxy {
         let upgrade = is_upgrade(&req);
         let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
         let (mut parts, body) = req.into_parts();
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()));
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-        let what = format!("{} {path}", parts.method);
+        // The client's Host (or HTTP/2 :authority), kept as the header value it came in:
+        // cloning it shares its bytes.
+        let host = match parts.headers.get(header::HOST) {
+            Some(h) if h.to_str().is_ok() => Some(h.clone()),
+            _ => parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()),
+        };
+        let path = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+        // Only error lines need the request in words: built when one is written.
+        let method = parts.method.clone();
+        let what = || format!("{method} {path}");
         strip_hop_by_hop(&mut parts.headers, upgrade);
-        set_forwarded(&mut parts.headers, conn.peer.ip(), host.as_deref());
+        set_forwarded(&mut parts.headers, conn.peer.ip(), host.as_ref());
         set_identity(&mut parts.headers, conn.identity.as_deref());
-        if let Some(h) = &host
-            && let Ok(v) = HeaderValue::from_str(h)
-        {
-            parts.headers.insert(header::HOST, v);
+        if let Some(h) = &host {
+            parts.headers.insert(header::HOST, h.clone());
         }
         parts.version = Version::HTTP_11;
-        parts.uri = match format!("http://{}{path}", self.upstream.authority).parse() {
+        let mut target = http::uri::Parts::default();
+        target.scheme = Some(http::uri::Scheme::HTTP);
+        target.authority = Some(self.upstream.authority.clone());
+        target.path_and_query = Some(path.clone());
+        parts.uri = match hyper::Uri::from_parts(target) {
             Ok(u) => u,
             Err(_) => return text(StatusCode::BAD_REQUEST, "request target cannot be forwarded"),
         };
         let body: Body = Limited::new(body, self.limits.max_body_bytes as usize).map_err(BoxError::from).boxed_unsync();
         let req = Request::from_parts(parts, body);
         if let Some(client_upgrade) = client_upgrade {
-            return self.forward_upgrade(req, client_upgrade, conn, &what).await;
+            return self.forward_upgrade(req, client_upgrade, conn, &what()).await;
         }
         let resp = match tokio::time::timeout(self.limits.upstream_timeout, self.client.request(req)).await {
             Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => return self.bad_gateway(&what, &describe(&e)),
+            Ok(Err(e)) => return self.bad_gateway(&what(), &describe(&e)),
             Err(_) => {
                 self.logger.error(&format!(
-                    "upstream {} did not answer {what} within {}s: answered 504 Gateway Timeout",
+                    "upstream {} did not answer {} within {}s: answered 504 Gateway Timeout",
                     self.upstream.url(),
+                    what(),
                     self.limits.upstream_timeout.as_secs()
                 ));
                 return text(StatusCode::GATEWAY_TIMEOUT, "the upstream server did not answer in time");
@@ -190,6 +201,12 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
 /// Removes hop-by-hop headers and those the `Connection` header names; an upgrade keeps
 /// `Connection: upgrade` and `Upgrade`.
 fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    // Most messages carry none of them: one look at the names present instead of a
+    // lookup per hop-by-hop name. `Connection` is one of them, so the headers it names
+    // are only looked for when it is there.
+    if !upgrade && !headers.keys().any(|k| k == header::UPGRADE || HOP_BY_HOP.contains(k)) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -198,7 +215,8 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
         .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
         .filter(|n| !(upgrade && n == header::UPGRADE))
         .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+    let present: Vec<HeaderName> = headers.keys().filter(|k| HOP_BY_HOP.contains(k)).cloned().collect();
+    for name in named.iter().chain(present.iter()) {
         headers.remove(name);
     }
     if upgrade {
@@ -209,29 +227,36 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 }
 
 /// Replaces the forwarded headers with the front's own.
-fn set_forwarded(headers: &mut HeaderMap, client: std::net::IpAddr, host: Option<&str>) {
-    for name in FORWARDED_HEADERS {
-        headers.remove(name);
-    }
-    let client = client.to_canonical();
-    if let Ok(v) = HeaderValue::from_str(&client.to_string()) {
-        headers.insert("x-forwarded-for", v);
-    }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-    // RFC 7239: IPv6 in brackets and quoted.
-    let node = match client {
-        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
-        v4 => v4.to_string(),
-    };
-    let mut forwarded = format!("for={node};proto=https");
-    if let Some(host) = host {
-        if let Ok(v) = HeaderValue::from_str(host) {
-            headers.insert("x-forwarded-host", v);
+fn set_forwarded(headers: &mut HeaderMap, client: std::net::IpAddr, host: Option<&HeaderValue>) {
+    if headers.keys().any(|k| FORWARDED_HEADERS.contains(k)) {
+        for name in &FORWARDED_HEADERS {
+            headers.remove(name);
         }
-        forwarded.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
     }
-    if let Ok(v) = HeaderValue::from_str(&forwarded) {
-        headers.insert("forwarded", v);
+    use std::fmt::Write as _;
+    let client = client.to_canonical();
+    let mut text = String::with_capacity(64);
+    let _ = write!(text, "{client}");
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    // RFC 7239: IPv6 in brackets and quoted.
+    text.clear();
+    let _ = match client {
+        std::net::IpAddr::V6(v6) => write!(text, "for=\"[{v6}]\";proto=https"),
+        v4 => write!(text, "for={v4};proto=https"),
+    };
+    if let Some(host) = host {
+        headers.insert(X_FORWARDED_HOST, host.clone());
+        if let Ok(h) = host.to_str() {
+            text.push_str(";host=\"");
+            text.extend(h.chars().filter(|c| !matches!(c, '"' | '\\')));
+            text.push('"');
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        headers.insert(FORWARDED, v);
     }
 }
 
