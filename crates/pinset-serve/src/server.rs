@@ -367,7 +367,8 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let handshake = async move {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await?;
         let loaded = certs.current();
-        let config = loaded.config(loaded.select(start.client_hello().server_name(), local));
+        let hello = start.client_hello();
+        let config = loaded.config(loaded.select(hello.server_name(), local), &hello);
         start.into_stream(config).await
     };
     // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
