@@ -1,22 +1,23 @@
 //! The reverse proxy to a plain-HTTP upstream: HTTP/1.1 to the upstream over a keep-alive
-//! pool whatever the client spoke, hop-by-hop headers dropped, forwarded headers and the
+//! pool ([`Pool`]) whatever the client spoke, hop-by-hop headers dropped, forwarded headers and the
 //! verified client identity set (after removing whatever the client sent under those
 //! names: the front is the first hop, so only its own values reach the upstream), request
 //! bodies limited, upgrades (WebSocket) passed through on a connection of their own.
 //! An upstream that cannot be reached gives 502, one that does not answer in time 504,
 //! each with a log line saying what happened.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
 use http_body_util::{BodyExt as _, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode, Version};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 
 use crate::client_auth::{ClientIdentity, IDENTITY_HEADER_PREFIX};
 use crate::http::{Body, BoxError, Conn, text};
@@ -29,6 +30,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle pooled upstream connections are closed after 90 s (under the 100 s+ keep-alive
 /// most servers use, so the pool never reuses a connection the upstream is closing).
 const POOL_IDLE: Duration = Duration::from_secs(90);
+/// Idle upstream connections kept at most (beyond, a connection is closed when its request
+/// ends): far more than the requests a site's upstream has in flight at once, and a bound
+/// on the descriptors a burst leaves open.
+const POOL_MAX_IDLE: usize = 1024;
 
 /// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [HeaderName; 8] = [
@@ -54,22 +59,15 @@ const FORWARDED_HEADERS: [HeaderName; 5] =
 /// The proxy of one server.
 pub(crate) struct Proxy {
     upstream: Upstream,
-    client: Client<HttpConnector, Body>,
+    pool: Arc<Pool>,
     limits: Limits,
     logger: Logger,
 }
 
 impl Proxy {
     pub(crate) fn new(upstream: Upstream, limits: Limits, logger: Logger) -> Proxy {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
-        Proxy { upstream, client, limits, logger }
+        let pool = Arc::new(Pool { authority: upstream.authority.clone(), idle: Mutex::new(Vec::new()) });
+        Proxy { upstream, pool, limits, logger }
     }
 
     /// Forwards a request and returns the upstream's response (or 502/504/413).
@@ -94,26 +92,21 @@ impl Proxy {
         strip_hop_by_hop(&mut parts.headers, upgrade);
         set_forwarded(&mut parts.headers, conn.peer.ip(), host.as_ref());
         set_identity(&mut parts.headers, conn.identity.as_deref());
+        let host = host.or_else(|| HeaderValue::from_str(self.upstream.authority.as_str()).ok());
         if let Some(h) = &host {
             parts.headers.insert(header::HOST, h.clone());
         }
         parts.version = Version::HTTP_11;
-        let mut target = http::uri::Parts::default();
-        target.scheme = Some(http::uri::Scheme::HTTP);
-        target.authority = Some(self.upstream.authority.clone());
-        target.path_and_query = Some(path.clone());
-        parts.uri = match hyper::Uri::from_parts(target) {
-            Ok(u) => u,
-            Err(_) => return text(StatusCode::BAD_REQUEST, "request target cannot be forwarded"),
-        };
+        // Origin form (`/path?query`): the upstream is the server, not a proxy.
+        parts.uri = hyper::Uri::from(path.clone());
         let body: Body = Limited::new(body, self.limits.max_body_bytes as usize).map_err(BoxError::from).boxed_unsync();
         let req = Request::from_parts(parts, body);
         if let Some(client_upgrade) = client_upgrade {
             return self.forward_upgrade(req, client_upgrade, conn, &what()).await;
         }
-        let resp = match tokio::time::timeout(self.limits.upstream_timeout, self.client.request(req)).await {
+        let resp = match tokio::time::timeout(self.limits.upstream_timeout, self.pool.send(req)).await {
             Ok(Ok(resp)) => resp,
-            Ok(Err(e)) => return self.bad_gateway(&what(), &describe(&e)),
+            Ok(Err(why)) => return self.bad_gateway(&what(), &why),
             Err(_) => {
                 self.logger.error(&format!(
                     "upstream {} did not answer {} within {}s: answered 504 Gateway Timeout",
@@ -126,7 +119,7 @@ impl Proxy {
         };
         let (mut parts, body) = resp.into_parts();
         strip_hop_by_hop(&mut parts.headers, false);
-        Response::from_parts(parts, body.map_err(BoxError::from).boxed_unsync())
+        Response::from_parts(parts, body)
     }
 
     fn bad_gateway(&self, what: &str, why: &str) -> Response<Body> {
@@ -283,12 +276,140 @@ fn set_identity(headers: &mut HeaderMap, identity: Option<&ClientIdentity>) {
     }
 }
 
-/// A client error in words: the innermost cause (connection refused, reset …).
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
+/// An upstream error in words: the innermost cause (connection reset …).
+fn describe(e: &hyper::Error) -> String {
     let mut cause: &dyn std::error::Error = e;
     while let Some(next) = cause.source() {
         cause = next;
     }
-    let inner = cause.to_string();
-    if e.is_connect() { format!("cannot connect: {inner}") } else { inner }
+    cause.to_string()
+}
+
+/// Keep-alive HTTP/1.1 connections to the upstream, each driven by a task of its own. A
+/// request takes the most recently used idle one (or opens one) and gives it back once
+/// the response body has been read to its end; one that is closed, or idle for
+/// [`POOL_IDLE`], is dropped when met.
+struct Pool {
+    authority: http::uri::Authority,
+    idle: Mutex<Vec<(SendRequest<Body>, Instant)>>,
+}
+
+impl Pool {
+    fn take(&self) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some((sender, since)) = idle.pop() {
+            if !sender.is_closed() && since.elapsed() < POOL_IDLE {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn put(&self, sender: SendRequest<Body>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < POOL_MAX_IDLE {
+            idle.push((sender, Instant::now()));
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Body>, String> {
+        let stream = match tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            tokio::net::TcpStream::connect(self.authority.as_str()),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(format!("cannot connect: {e}")),
+            Err(_) => return Err("cannot connect: connection timed out".into()),
+        };
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| describe(&e))?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// Sends a request and returns the response, its body holding the connection until
+    /// read. A request that a reused connection closed before taking (the upstream ended
+    /// its keep-alive) is sent again on another.
+    async fn send(self: &Arc<Self>, mut req: Request<Body>) -> Result<Response<Body>, String> {
+        loop {
+            let (mut sender, reused) = match self.take() {
+                Some(s) => (s, true),
+                None => (self.connect().await?, false),
+            };
+            if let Err(e) = sender.ready().await {
+                if reused {
+                    continue;
+                }
+                return Err(describe(&e));
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    return Ok(resp.map(|inner| {
+                        PooledBody { inner, back: Some((self.clone(), sender)) }.map_err(BoxError::from).boxed_unsync()
+                    }));
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(again) if reused => req = again,
+                    _ => return Err(describe(e.error())),
+                },
+            }
+        }
+    }
+}
+
+/// An upstream response body that gives its connection back to the pool at its end (one
+/// dropped before its end closes the connection: the rest of it would still arrive).
+struct PooledBody {
+    inner: Incoming,
+    back: Option<(Arc<Pool>, SendRequest<Body>)>,
+}
+
+impl PooledBody {
+    fn release(&mut self) {
+        if let Some((pool, sender)) = self.back.take() {
+            pool.put(sender);
+        }
+    }
+}
+
+impl hyper::body::Body for PooledBody {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<bytes::Bytes>, hyper::Error>>> {
+        let r = Pin::new(&mut self.inner).poll_frame(cx);
+        match &r {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            Poll::Ready(Some(Err(_))) => self.back = None,
+            _ => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        // A body that was empty (or read to its end) without a last poll.
+        if hyper::body::Body::is_end_stream(&self.inner) {
+            self.release();
+        }
+    }
 }
