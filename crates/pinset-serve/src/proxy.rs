@@ -229,7 +229,7 @@ fn set_forwarded(headers: &mut HeaderMap, client: std::net::IpAddr, host: Option
     use std::fmt::Write as _;
     let client = client.to_canonical();
     let mut text = String::with_capacity(64);
-    let _ = write!(text, "{client}");
+    crate::log::push_ip(&mut text, client);
     if let Ok(v) = HeaderValue::from_str(&text) {
         headers.insert(X_FORWARDED_FOR, v);
     }
