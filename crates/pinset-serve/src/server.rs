@@ -365,18 +365,24 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let local = acc.local.ip();
     let certs = shared.certs.clone();
     let handshake = async move {
-        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await?;
+        let start = match LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await {
+            Ok(start) => start,
+            Err(e) => return Err((e, None)),
+        };
         let loaded = certs.current();
         let hello = start.client_hello();
         let config = loaded.config(loaded.select(hello.server_name(), local), &hello);
-        start.into_stream(config).await
+        start.into_stream(config).into_fallible().await.map_err(|(e, io)| (e, Some(io)))
     };
     // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
     // connection (thousands of them) should hold neither phase's.
     let tls = match tokio::time::timeout(shared.limits.handshake_timeout, Box::pin(handshake)).await {
         Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
+        Ok(Err((e, io))) => {
             metrics.handshake(failure_reason(&e));
+            if let Some(io) = io {
+                Box::pin(linger(io)).await;
+            }
             return;
         }
         Err(_) => {
@@ -404,6 +410,34 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     first.truncate(n);
     let conn = Arc::new(Conn { peer: acc.peer, identity, activity });
     Box::pin(serve_http(Rewind { prefix: bytes::Bytes::from(first), inner: tls }, conn, alpn, shutdown, shared)).await;
+}
+
+/// How long a refused handshake's connection is kept open to let the client read the alert.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+/// Bytes read and dropped meanwhile (a client's first requests, sent before it learnt of
+/// the refusal).
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Closes a connection whose handshake was refused, after its alert was sent, the way
+/// nginx's lingering close does: our side is shut down first, then what the client still
+/// sends is read and dropped until it closes (or [`LINGER`], [`LINGER_BYTES`]). Closing
+/// at once with the client's bytes unread makes the system reset the connection, and a
+/// client writing its request then sees a broken pipe instead of the alert saying why
+/// (TLS 1.3 clients send requests before the server has checked their certificate).
+async fn linger(mut io: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let _ = io.shutdown().await;
+    let drain = async {
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        while total < LINGER_BYTES {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// The HTTP phase of a connection: HTTP/1.1 or HTTP/2 as ALPN agreed, until the client
