@@ -4,7 +4,8 @@
 //! client certificates (revoked while the server runs); identity and forwarded headers a
 //! client cannot spoof; 50 reloads under load; a replaced and a damaged certificate file;
 //! 1,000 slow or half-open connections; an upstream that is down; WebSocket through the
-//! proxy; static files and metrics; the cipher suite the server prefers.
+//! proxy; static files and metrics; the cipher suite the server prefers; a refused client
+//! that had sent its request still reading why.
 
 mod common;
 #[path = "common/server.rs"]
@@ -599,4 +600,31 @@ fn the_server_picks_aes_128_gcm_over_the_clients_order_unless_the_client_puts_ch
     );
     let tls12 = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
     assert_eq!(negotiated(&server, &site, &["-tls1_2", "-cipher", tls12]), "ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
+#[test]
+fn a_client_refused_for_lacking_a_certificate_still_reads_why_after_sending_its_request() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let echo = Echo::start();
+    let server = serve(&site, &["--upstream", &echo.url(), "--client-auth", "require"]);
+    let config = pinset_testkit::client::client_trusting(&std::fs::read(ca_pem(&site)).expect("ca"), &["http/1.1"]);
+    // TLS 1.3: the client is done with the handshake before the server has looked at its
+    // (missing) certificate, and sends its request at once, then more of it once the
+    // server has refused. A server that closed with those bytes unread would reset the
+    // connection: the second write would fail and the alert be lost.
+    let (mut tls, _) = pinset_testkit::client::handshake(&config, server.addr, "127.0.0.1").expect("handshake");
+    let body = "x".repeat(8 * 1024);
+    let head = format!("POST /till HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n", 2 * body.len());
+    tls.write_all(head.as_bytes()).expect("write the request head");
+    tls.write_all(body.as_bytes()).expect("write half the body");
+    std::thread::sleep(Duration::from_millis(300));
+    tls.write_all(body.as_bytes()).expect("the rest of the body is written after the refusal");
+    let mut answer = Vec::new();
+    let err = tls.read_to_end(&mut answer).expect_err("refused");
+    assert_eq!(
+        pinset_testkit::client::rustls_error(&err),
+        Some(&rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)),
+        "{err}"
+    );
 }
