@@ -297,6 +297,12 @@ struct Pool {
 impl Pool {
     fn take(&self) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        // The oldest are at the bottom: closed there once past their idle time, so a
+        // burst's extra connections do not stay open while the newest ones serve.
+        let stale = idle.iter().take_while(|(_, since)| since.elapsed() >= POOL_IDLE).count();
+        if stale > 0 {
+            idle.drain(..stale);
+        }
         while let Some((sender, since)) = idle.pop() {
             if !sender.is_closed() && since.elapsed() < POOL_IDLE {
                 return Some(sender);
