@@ -365,24 +365,23 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let local = acc.local.ip();
     let certs = shared.certs.clone();
     let handshake = async move {
-        let start = match LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await {
-            Ok(start) => start,
-            Err(e) => return Err((e, None)),
-        };
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await?;
         let loaded = certs.current();
         let hello = start.client_hello();
         let config = loaded.config(loaded.select(hello.server_name(), local), &hello);
-        start.into_stream(config).into_fallible().await.map_err(|(e, io)| (e, Some(io)))
+        start.into_stream(config).into_fallible().await.map_err(|(e, io)| {
+            // A task of its own: this one ends now, and stays as small as an idle
+            // connection needs (a task keeps room for its largest state).
+            tokio::spawn(linger(io));
+            e
+        })
     };
     // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
     // connection (thousands of them) should hold neither phase's.
     let tls = match tokio::time::timeout(shared.limits.handshake_timeout, Box::pin(handshake)).await {
         Ok(Ok(tls)) => tls,
-        Ok(Err((e, io))) => {
+        Ok(Err(e)) => {
             metrics.handshake(failure_reason(&e));
-            if let Some(io) = io {
-                Box::pin(linger(io)).await;
-            }
             return;
         }
         Err(_) => {
