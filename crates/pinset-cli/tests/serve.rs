@@ -4,7 +4,8 @@
 //! client certificates (revoked while the server runs); identity and forwarded headers a
 //! client cannot spoof; 50 reloads under load; a replaced and a damaged certificate file;
 //! 1,000 slow or half-open connections; an upstream that is down; WebSocket through the
-//! proxy; static files and metrics.
+//! proxy; static files and metrics; the cipher suite the server prefers; a refused client
+//! that had sent its request still reading why.
 
 mod common;
 #[path = "common/server.rs"]
@@ -562,4 +563,68 @@ fn the_certificate_is_chosen_by_sni_else_by_the_address_dialled_else_by_server()
         "--server till did not present till's certificate: {refused:?}"
     );
     assert_eq!(pin_at(fixed.addr, "till.local"), till);
+}
+
+/// The suite `openssl s_client` negotiates with these arguments.
+fn negotiated(server: &Running, site: &Path, args: &[&str]) -> String {
+    let ca = ca_pem(site);
+    let addr = server.addr.to_string();
+    let mut all = vec!["s_client", "-connect", &addr, "-CAfile", s(&ca), "-verify_return_error"];
+    all.extend_from_slice(args);
+    let out = std::process::Command::new("openssl")
+        .args(&all)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run openssl s_client");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.contains("Cipher is"));
+    let line = line.unwrap_or_else(|| panic!("no cipher in:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    line.rsplit(' ').next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_server_picks_aes_128_gcm_over_the_clients_order_unless_the_client_puts_chacha20_first() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let www = t.path().join("www");
+    std::fs::create_dir_all(&www).expect("www");
+    let server = serve(&site, &["--static", s(&www)]);
+    let aes256_first = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256";
+    assert_eq!(negotiated(&server, &site, &["-tls1_3", "-ciphersuites", aes256_first]), "TLS_AES_128_GCM_SHA256");
+    let chacha_first = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256";
+    assert_eq!(negotiated(&server, &site, &["-tls1_3", "-ciphersuites", chacha_first]), "TLS_CHACHA20_POLY1305_SHA256");
+    // A client offering only AES-256 still gets it.
+    assert_eq!(
+        negotiated(&server, &site, &["-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384"]),
+        "TLS_AES_256_GCM_SHA384"
+    );
+    let tls12 = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
+    assert_eq!(negotiated(&server, &site, &["-tls1_2", "-cipher", tls12]), "ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
+#[test]
+fn a_client_refused_for_lacking_a_certificate_still_reads_why_after_sending_its_request() {
+    let t = tempdir();
+    let site = loopback_site(t.path(), "shop", &[]);
+    let echo = Echo::start();
+    let server = serve(&site, &["--upstream", &echo.url(), "--client-auth", "require"]);
+    let config = pinset_testkit::client::client_trusting(&std::fs::read(ca_pem(&site)).expect("ca"), &["http/1.1"]);
+    // TLS 1.3: the client is done with the handshake before the server has looked at its
+    // (missing) certificate, and sends its request at once, then more of it once the
+    // server has refused. A server that closed with those bytes unread would reset the
+    // connection: the second write would fail and the alert be lost.
+    let (mut tls, _) = pinset_testkit::client::handshake(&config, server.addr, "127.0.0.1").expect("handshake");
+    let body = "x".repeat(8 * 1024);
+    let head = format!("POST /till HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n", 2 * body.len());
+    tls.write_all(head.as_bytes()).expect("write the request head");
+    tls.write_all(body.as_bytes()).expect("write half the body");
+    std::thread::sleep(Duration::from_millis(300));
+    tls.write_all(body.as_bytes()).expect("the rest of the body is written after the refusal");
+    let mut answer = Vec::new();
+    let err = tls.read_to_end(&mut answer).expect_err("refused");
+    assert_eq!(
+        pinset_testkit::client::rustls_error(&err),
+        Some(&rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)),
+        "{err}"
+    );
 }

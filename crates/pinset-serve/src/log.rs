@@ -128,8 +128,13 @@ impl Logger {
     }
 
     fn push(&self, line: &str, urgent: bool) {
+        self.push_with(urgent, |buffer| buffer.push_str(line));
+    }
+
+    /// Appends to the buffer with `write` (formatting in place: no line allocated).
+    fn push_with(&self, urgent: bool, write: impl FnOnce(&mut String)) {
         let mut state = self.shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.buffer.push_str(line);
+        write(&mut state.buffer);
         if urgent || state.buffer.len() >= WAKE_AT {
             state.urgent = true;
             self.shared.wake.notify_all();
@@ -143,22 +148,59 @@ impl Logger {
 
     /// Logs a request.
     pub fn access(&self, a: &Access<'_>) {
-        let line = match self.format {
-            LogFormat::Text => format!(
-                "{} {} {} \"{} {} {}\" {} {} {}ms\n",
-                now(),
-                a.client,
-                a.identity.map_or_else(|| "-".to_string(), |i| format!("\"{}\"", escape(i))),
-                a.method,
-                escape(a.path),
-                a.version,
-                a.status,
-                a.bytes,
-                format_ms(a.duration_ms)
-            ),
-            LogFormat::Json => json_line("access", serde_json::to_value(a).unwrap_or_default()),
-        };
-        self.push(&line, false);
+        match self.format {
+            // Numbers and addresses by hand: `format!` machinery was most of a line's cost.
+            LogFormat::Text => self.push_with(false, |buffer| {
+                with_now(|t| buffer.push_str(t));
+                buffer.push(' ');
+                match a.client {
+                    SocketAddr::V4(v4) => {
+                        push_ip(buffer, std::net::IpAddr::V4(*v4.ip()));
+                        buffer.push(':');
+                        push_u64(buffer, u64::from(v4.port()));
+                    }
+                    v6 => {
+                        use std::fmt::Write as _;
+                        let _ = write!(buffer, "{v6}");
+                    }
+                }
+                buffer.push(' ');
+                match a.identity {
+                    Some(i) => {
+                        buffer.push('"');
+                        buffer.push_str(&escape(i));
+                        buffer.push('"');
+                    }
+                    None => buffer.push('-'),
+                }
+                buffer.push_str(" \"");
+                buffer.push_str(a.method);
+                buffer.push(' ');
+                buffer.push_str(&escape(a.path));
+                buffer.push(' ');
+                buffer.push_str(a.version);
+                buffer.push_str("\" ");
+                push_u64(buffer, u64::from(a.status));
+                buffer.push(' ');
+                push_u64(buffer, a.bytes);
+                buffer.push(' ');
+                // Two decimals under 10 ms, whole milliseconds above.
+                let ms = a.duration_ms.max(0.0);
+                if ms < 10.0 {
+                    let hundredths = (ms * 100.0).round() as u64;
+                    push_u64(buffer, hundredths / 100);
+                    buffer.push('.');
+                    if hundredths % 100 < 10 {
+                        buffer.push('0');
+                    }
+                    push_u64(buffer, hundredths % 100);
+                } else {
+                    push_u64(buffer, ms.round() as u64);
+                }
+                buffer.push_str("ms\n");
+            }),
+            LogFormat::Json => self.push(&json_line("access", serde_json::to_value(a).unwrap_or_default()), false),
+        }
     }
 
     /// Logs an event.
@@ -217,6 +259,11 @@ impl Logger {
 
 /// The time now, RFC 3339 to the second, formatted once per second per thread.
 fn now() -> String {
+    with_now(str::to_string)
+}
+
+/// Runs `f` on the time now as [`now`] formats it, without copying it.
+fn with_now<R>(f: impl FnOnce(&str) -> R) -> R {
     thread_local! {
         static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
@@ -228,8 +275,41 @@ fn now() -> String {
                 t.replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH).format(&Rfc3339).unwrap_or_default();
             *last = (t.unix_timestamp(), text);
         }
-        last.1.clone()
+        f(&last.1)
     })
+}
+
+/// Appends a number in decimal.
+pub(crate) fn push_u64(buffer: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buffer.extend(digits[i..].iter().map(|&d| char::from(d)));
+}
+
+/// Appends an address as `Display` writes it (IPv4 by hand, the common case).
+pub(crate) fn push_ip(buffer: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buffer.push('.');
+                }
+                push_u64(buffer, u64::from(octet));
+            }
+        }
+        std::net::IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(buffer, "{v6}");
+        }
+    }
 }
 
 /// A message on one line: control characters, Unicode line separators and bidirectional
@@ -263,10 +343,6 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-fn format_ms(ms: f64) -> String {
-    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
-}
-
 fn json_line(kind: &str, mut value: serde_json::Value) -> String {
     if let Some(obj) = value.as_object_mut() {
         obj.insert("time".into(), now().into());
@@ -275,4 +351,57 @@ fn json_line(kind: &str, mut value: serde_json::Value) -> String {
     let mut line = value.to_string();
     line.push('\n');
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_addresses_are_written_as_display_writes_them() {
+        for n in [0, 7, 10, 99, 100, 65535, 1_000_000_007, u64::MAX] {
+            let mut b = String::new();
+            push_u64(&mut b, n);
+            assert_eq!(b, n.to_string());
+        }
+        for ip in ["0.0.0.0", "127.0.0.1", "192.168.10.255", "::1", "fe80::1"] {
+            let ip: std::net::IpAddr = ip.parse().expect("ip");
+            let mut b = String::new();
+            push_ip(&mut b, ip);
+            assert_eq!(b, ip.to_string());
+        }
+    }
+
+    #[test]
+    fn an_access_line_has_every_field_escaped_and_the_duration_rounded() {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let tx = std::sync::Mutex::new(tx);
+        let logger = Logger::new(LogFormat::Text, move |s| {
+            let _ = tx.lock().expect("lock").send(s.to_string());
+        });
+        let access = |client: &str, identity, path, ms| Access {
+            client: client.parse().expect("addr"),
+            identity,
+            method: "GET",
+            path,
+            version: "HTTP/1.1",
+            status: 200,
+            bytes: 24,
+            duration_ms: ms,
+        };
+        logger.access(&access("10.0.0.7:51000", None, "/a?b=1", 0.004));
+        logger.access(&access("[::1]:443", Some("till \"1\""), "/x\ny", 9.996));
+        logger.access(&access("10.0.0.7:1", None, "/", 123.4));
+        logger.flush();
+        let text: String = rx.try_iter().collect();
+        let lines: Vec<&str> = text.lines().map(|l| l.split_once(' ').expect("time").1).collect();
+        assert_eq!(
+            lines,
+            [
+                "10.0.0.7:51000 - \"GET /a?b=1 HTTP/1.1\" 200 24 0.00ms",
+                "[::1]:443 \"till \\u{22}1\\u{22}\" \"GET /x\\u{a}y HTTP/1.1\" 200 24 10.00ms",
+                "10.0.0.7:1 - \"GET / HTTP/1.1\" 200 24 123ms",
+            ]
+        );
+    }
 }

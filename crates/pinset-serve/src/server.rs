@@ -367,14 +367,14 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     let handshake = async move {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), acc.stream).await?;
         let loaded = certs.current();
-        let config = loaded.config(loaded.select(start.client_hello().server_name(), local));
-        match start.into_stream(config).into_fallible().await {
-            Ok(tls) => Ok(tls),
-            Err((e, io)) => {
-                tokio::spawn(linger(io));
-                Err(e)
-            }
-        }
+        let hello = start.client_hello();
+        let config = loaded.config(loaded.select(hello.server_name(), local), &hello);
+        start.into_stream(config).into_fallible().await.map_err(|(e, io)| {
+            // A task of its own: this one ends now, and stays as small as an idle
+            // connection needs (a task keeps room for its largest state).
+            tokio::spawn(linger(io));
+            e
+        })
     };
     // Boxed, like the HTTP phase below: a task's memory is its largest state, and an idle
     // connection (thousands of them) should hold neither phase's.
@@ -411,17 +411,18 @@ async fn connection(acc: Accepted, shutdown: Shutdown, shared: Arc<Shared>) {
     Box::pin(serve_http(Rewind { prefix: bytes::Bytes::from(first), inner: tls }, conn, alpn, shutdown, shared)).await;
 }
 
-/// How long a refused handshake's socket is drained before it is closed.
-const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
-/// The most a refused client may send while it lingers.
+/// How long a refused handshake's connection is kept open to let the client read the alert.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+/// Bytes read and dropped meanwhile (a client's first requests, sent before it learnt of
+/// the refusal).
 const LINGER_BYTES: usize = 64 * 1024;
 
-/// Closes a connection whose handshake was refused so that the client reads the alert.
-/// A TLS 1.3 client sends its first request right behind its certificate, before the
-/// server has judged it; closing a socket with that request unread makes the kernel send a
-/// reset, which discards the alert (revoked, certificate required) on its way, and the
-/// client sees only a broken pipe. So, like nginx's lingering close: end the sending side
-/// (the alert is already written), then read and drop what comes for a moment.
+/// Closes a connection whose handshake was refused, after its alert was sent, the way
+/// nginx's lingering close does: our side is shut down first, then what the client still
+/// sends is read and dropped until it closes (or [`LINGER`], [`LINGER_BYTES`]). Closing
+/// at once with the client's bytes unread makes the system reset the connection, and a
+/// client writing its request then sees a broken pipe instead of the alert saying why
+/// (TLS 1.3 clients send requests before the server has checked their certificate).
 async fn linger(mut io: tokio::net::TcpStream) {
     use tokio::io::AsyncWriteExt as _;
     let _ = io.shutdown().await;

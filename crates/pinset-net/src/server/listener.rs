@@ -88,6 +88,9 @@ where
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut loops = JoinSet::new();
     for listener in listeners {
+        // Nagle's algorithm off on the listener: on Linux accepted sockets inherit it,
+        // which saves the accept loop a system call per connection.
+        socket2::SockRef::from(&listener).set_tcp_nodelay(true)?;
         let listener = TcpListener::from_std(listener)?;
         let (handle, on_error, slots, shutdown) = (handle.clone(), on_error.clone(), slots.clone(), shutdown.clone());
         loops.spawn(accept_loop(listener, limits.drain_deadline, slots, shutdown, handle, on_error));
@@ -117,7 +120,10 @@ where
     let mut connections = JoinSet::new();
     // Each connection task holds a sender; when all are gone, the drain is over.
     let (alive, mut all_closed) = mpsc::channel::<()>(1);
-    let local_fallback = listener.local_addr().ok();
+    let listening = listener.local_addr().ok();
+    // A listener on one address: every connection arrives on it, no need to ask per
+    // connection (a system call each). On a wildcard address the system says which.
+    let fixed_local = listening.filter(|a| !a.ip().is_unspecified());
     loop {
         let permit = tokio::select! {
             _ = shutdown.triggered() => break,
@@ -144,8 +150,14 @@ where
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().ok().or(local_fallback).unwrap_or(peer);
+        // Inherited from the listener on Linux (see above); elsewhere set here.
+        if !cfg!(target_os = "linux") {
+            let _ = stream.set_nodelay(true);
+        }
+        let local = match fixed_local {
+            Some(a) => a,
+            None => stream.local_addr().ok().or(listening).unwrap_or(peer),
+        };
         let fut = handle(Accepted { stream, peer, local }, shutdown.clone());
         let alive = alive.clone();
         connections.spawn(async move {

@@ -19,8 +19,13 @@ pub use shutdown::Shutdown;
 /// add context switches and cross-thread wake-ups (with the access log's former wake-up
 /// per line, task switches were a fifth of the CPU time of a server pinned to one core in
 /// `bench/serve.sh`'s profile). Blocking work goes to `spawn_blocking`, never onto a
-/// worker.
+/// worker. On a single core the runtime is tokio's current-thread one: the same one
+/// worker, without the multi-threaded scheduler's atomics, work-stealing queues and the
+/// parked main thread beside it.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores == 1 {
+        return tokio::runtime::Builder::new_current_thread().thread_name("pinset-serve").enable_all().build();
+    }
     tokio::runtime::Builder::new_multi_thread().worker_threads(cores).thread_name("pinset-serve").enable_all().build()
 }
