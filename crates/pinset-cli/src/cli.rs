@@ -321,7 +321,7 @@ pub struct ReleaseAddArgs {
     /// The app's version, as the app names it.
     pub version: String,
     /// The platforms it ships on (export targets), comma-separated.
-    #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
+    #[arg(long, value_name = "PLATFORMS", value_delimiter = ',', value_parser = client_platform)]
     pub platform: Vec<String>,
     /// Where the site is.
     #[command(flatten)]
@@ -512,6 +512,17 @@ pub struct CheckArgs {
     /// it holds one].
     #[command(flatten)]
     pub site: SiteArg,
+}
+
+/// A client platform as `export` names it: a typo would be recorded and never match.
+fn client_platform(s: &str) -> Result<String, String> {
+    match pinset::export::Target::from_name(s) {
+        Some(t) if !t.is_server() => Ok(s.to_string()),
+        _ => Err(format!(
+            "{s:?} is not a client platform; one of {}",
+            pinset::export::Target::ALL.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 /// A duration as people write it: `60s`, `1500ms`, `5m`, `1h`, or a number of seconds.

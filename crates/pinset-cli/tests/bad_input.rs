@@ -321,3 +321,15 @@ fn no_temporary_files_are_left_after_failures() {
     let stray: Vec<_> = tree(&site).into_iter().filter(|p| p.contains(".tmp-") || p.contains(".pinset-init")).collect();
     assert!(stray.is_empty(), "{stray:?}");
 }
+
+#[test]
+fn a_release_on_an_unknown_platform_is_refused_and_nothing_is_recorded() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = init_site(tmp.path(), "shop", &["--ip", "127.0.0.1"]);
+    let err = fails(&["release", "add", "1.0", "--platform", "android,andriod", "--site", s(&site)]);
+    assert_mentions(&err, &["andriod", "is not a client platform", "android, ios"]);
+    let out = pinset().args(["release", "list", "--json", "--site", s(&site)]).output().expect("run pinset");
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list, serde_json::json!([]), "no release was recorded");
+}
