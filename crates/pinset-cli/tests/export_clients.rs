@@ -21,6 +21,8 @@
 //! with (a plain HTTP server there counts the connections it gets: none).
 
 mod common;
+#[path = "common/exported.rs"]
+mod exported;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -169,7 +171,7 @@ impl Exported {
             return;
         }
         let binary = self.out.with_file_name(format!("pinset-get-{}", u8::from(self.go_binary.is_some())));
-        let mut cmd = go_command(&self.out);
+        let mut cmd = exported::go_command(&self.out);
         cmd.args(["build", "-o", s(&binary), "./cmd/pinset-get"]);
         let out = run_bounded(cmd, CLIENT_TIMEOUT, "go build ./cmd/pinset-get");
         assert!(out.status.success(), "go build of the export failed:\n{}", String::from_utf8_lossy(&out.stderr));
@@ -260,24 +262,6 @@ impl Exported {
             assert!(stderr.contains(pin.as_str()), "the report names the pinned key {pin}: {context}");
         }
     }
-}
-
-/// `go` in `dir`, offline and hermetic: no proxy, no toolchain download, no cgo (no C
-/// compiler needed), the build cache shared by every test under cargo's target folder.
-fn go_command(dir: &Path) -> Command {
-    let shared = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let mut cmd = Command::new("go");
-    cmd.current_dir(dir)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOWORK", "off")
-        .env("GO111MODULE", "on")
-        .env("GOENV", "off")
-        .env("CGO_ENABLED", "0")
-        .env("GOCACHE", shared.join("go-build-cache"))
-        .env("GOPATH", shared.join("go-path"));
-    cmd
 }
 
 /// The program the Rust tests run: the exported module, compiled in as an app compiles it,

@@ -29,9 +29,7 @@ use pinset_testkit::rustls_server::{Response, TlsServer};
 use pinset_testkit::site::server_files;
 use pinset_testkit::{OpensslServer, V4, V6};
 
-/// What javac and kotlinc compile the okhttp export against, and java runs it with: Debian's
-/// OkHttp 3.13.1 and Okio 1.16 (both Java; OkHttp 4 needs the Kotlin stdlib, 3.x does not).
-const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/okio.jar"];
+use common::OKHTTP_JARS;
 
 /// The Kotlin runtime the compiled Kotlin export needs (kotlinc 1.3.31's).
 const KOTLIN_STDLIB: &str = "/usr/share/java/kotlin-stdlib.jar";

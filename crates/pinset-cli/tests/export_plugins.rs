@@ -26,7 +26,7 @@ use pinset_testkit::pki::{Ca, Spec, ip};
 use pinset_testkit::{OpensslServer, V4};
 use serde_json::Value;
 
-const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/okio.jar"];
+use common::OKHTTP_JARS;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 use common::{both, pinset, run, s, tempdir};
 use server::Running;
 
-/// What javac compiles the okhttp export against and java runs it with (Debian's OkHttp 3).
-const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/okio.jar"];
+use common::OKHTTP_JARS;
 
 const PASSWORD: &str = "correct horse";
 

@@ -15,8 +15,7 @@ use pinset_testkit::process::{run, run_bounded, s};
 /// Bound on one run of an exported client (a build included).
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// OkHttp 3.13.1 and Okio 1.16, as Debian ships them (see `export_jvm.rs`).
-pub const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/okio.jar"];
+pub use crate::common::OKHTTP_JARS;
 
 /// A client platform whose export runs here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

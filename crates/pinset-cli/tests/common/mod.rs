@@ -11,6 +11,10 @@ pub use pinset_testkit::process::{
     assert_contains, assert_exit, both, openssl_ok, run, run_bounded, s, stderr, stdout, tempdir,
 };
 
+/// OkHttp 3.13.1 and Okio 1.16, as Debian ships them (`libokhttp-java`, which scripts/setup
+/// installs): what the okhttp export is compiled against and run with.
+pub const OKHTTP_JARS: [&str; 2] = ["/usr/share/java/okhttp.jar", "/usr/share/java/okio.jar"];
+
 /// The `pinset` binary cargo built for this test run.
 pub fn pinset() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("pinset").expect("pinset binary");
